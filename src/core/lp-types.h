@@ -1,0 +1,104 @@
+/* lp-types.h: the vocabulary of the job model
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LP_JOB_STATUS_QUEUED,
+  LP_JOB_STATUS_PROVISIONING,
+  LP_JOB_STATUS_TRAINING,
+  LP_JOB_STATUS_CANCELLING,
+  LP_JOB_STATUS_COMPLETED,
+  LP_JOB_STATUS_FAILED,
+  LP_JOB_STATUS_CANCELLED,
+} LpJobStatus;
+
+#define LP_N_JOB_STATUSES (LP_JOB_STATUS_CANCELLED + 1)
+
+typedef enum {
+  LP_STAGE_PREPROCESSING,
+  LP_STAGE_MODEL_LOADING,
+  LP_STAGE_TRAINING,
+  LP_STAGE_FINALIZATION,
+} LpStageKind;
+
+#define LP_N_STAGES (LP_STAGE_FINALIZATION + 1)
+
+typedef enum {
+  LP_STAGE_STATUS_PENDING,
+  LP_STAGE_STATUS_ACTIVE,
+  LP_STAGE_STATUS_COMPLETED,
+  LP_STAGE_STATUS_FAILED,
+} LpStageStatus;
+
+typedef enum {
+  LP_EVENT_STATUS,
+  LP_EVENT_STAGE,
+  LP_EVENT_METRICS,
+  LP_EVENT_WARNING,
+  LP_EVENT_ERROR,
+  LP_EVENT_CHECKPOINT,
+} LpEventType;
+
+#define LP_N_EVENT_TYPES (LP_EVENT_CHECKPOINT + 1)
+
+typedef enum {
+  LP_CANCEL_LOSS_NOT_DECREASING,
+  LP_CANCEL_COST_TOO_HIGH,
+  LP_CANCEL_WRONG_CONFIGURATION,
+  LP_CANCEL_TESTING,
+  LP_CANCEL_OTHER,
+} LpCancelReason;
+
+#define LP_N_CANCEL_REASONS (LP_CANCEL_OTHER + 1)
+
+typedef enum {
+  LP_SERIES_TRAIN_LOSS,
+  LP_SERIES_VAL_LOSS,
+  LP_SERIES_LEARNING_RATE,
+  LP_SERIES_GPU_UTIL,
+} LpSeries;
+
+#define LP_N_SERIES (LP_SERIES_GPU_UTIL + 1)
+
+const char *lp_job_status_to_string    (LpJobStatus     status);
+gboolean    lp_job_status_from_string  (const char     *str,
+                                        LpJobStatus    *status);
+gboolean    lp_job_status_is_active    (LpJobStatus     status);
+gboolean    lp_job_status_is_finished  (LpJobStatus     status);
+gboolean    lp_job_status_holds_slot   (LpJobStatus     status);
+const char *lp_job_status_label        (LpJobStatus     status);
+
+const char *lp_stage_kind_to_string    (LpStageKind     kind);
+gboolean    lp_stage_kind_from_string  (const char     *str,
+                                        LpStageKind    *kind);
+const char *lp_stage_kind_label        (LpStageKind     kind);
+
+const char *lp_stage_status_to_string  (LpStageStatus   status);
+gboolean    lp_stage_status_from_string(const char     *str,
+                                        LpStageStatus  *status);
+
+const char *lp_event_type_to_string    (LpEventType     type);
+gboolean    lp_event_type_from_string  (const char     *str,
+                                        LpEventType    *type);
+const char *lp_event_type_label        (LpEventType     type);
+
+const char *lp_cancel_reason_to_string (LpCancelReason  reason);
+gboolean    lp_cancel_reason_from_string (const char   *str,
+                                        LpCancelReason *reason);
+const char *lp_cancel_reason_label     (LpCancelReason  reason);
+
+const char *lp_series_to_string        (LpSeries        series);
+gboolean    lp_series_from_string      (const char     *str,
+                                        LpSeries       *series);
+
+char       *lp_iso8601_from_usec       (gint64          usec);
+gboolean    lp_usec_from_iso8601       (const char     *str,
+                                        gint64         *usec);
+
+G_END_DECLS
