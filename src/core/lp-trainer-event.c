@@ -24,6 +24,7 @@ lp_trainer_event_free (LpTrainerEvent *event)
   g_free (event->event_id);
   g_free (event->message);
   g_clear_pointer (&event->data, json_object_unref);
+  g_clear_pointer (&event->raw, json_object_unref);
   g_free (event->substatus);
   g_free (event->error);
   g_free (event);
@@ -174,6 +175,7 @@ lp_trainer_event_new_from_json (JsonObject  *object,
   JsonObject *data = NULL;
   const char *type = NULL;
 
+  event->raw = json_object_ref (object);
   event->step = -1;
   event->epoch = event->train_loss = event->val_loss = NAN;
   event->learning_rate = event->gpu_util = NAN;

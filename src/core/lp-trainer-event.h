@@ -23,6 +23,7 @@ typedef struct
   gint64         ts;           /* 0 when the trainer gave none */
   char          *message;      /* NULL when the trainer gave none */
   JsonObject    *data;         /* never NULL */
+  JsonObject    *raw;          /* the event as the trainer sent it */
 
   /* Decoded from data according to type. A metric's bit (1 << LpSeries) is
    * set in metrics_present when the trainer sent it, which tells a reported

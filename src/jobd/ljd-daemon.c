@@ -1,0 +1,127 @@
+/* ljd-daemon.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "ljd-daemon.h"
+#include "ljd-demo.h"
+#include "ljd-external.h"
+#include "ljd-simulator.h"
+
+struct _LjdDaemon
+{
+  GObject       parent_instance;
+  LjdStore     *store;
+  LjdService   *service;
+  LjdServer    *server;
+  LjdSimulator *simulator;
+  LjdExternal  *external;
+};
+
+G_DEFINE_FINAL_TYPE (LjdDaemon, ljd_daemon, G_TYPE_OBJECT)
+
+static void
+ljd_daemon_dispose (GObject *object)
+{
+  LjdDaemon *self = (LjdDaemon *) object;
+
+  ljd_daemon_stop (self);
+  g_clear_object (&self->server);
+  g_clear_object (&self->simulator);
+  g_clear_object (&self->external);
+  g_clear_object (&self->service);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (ljd_daemon_parent_class)->dispose (object);
+}
+
+static void
+ljd_daemon_class_init (LjdDaemonClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = ljd_daemon_dispose;
+}
+
+static void
+ljd_daemon_init (LjdDaemon *self)
+{
+}
+
+LjdDaemon *
+ljd_daemon_new (const char  *db_path,
+                guint        slots,
+                double       time_scale,
+                GError     **error)
+{
+  g_autoptr(LjdDaemon) self = g_object_new (LJD_TYPE_DAEMON, NULL);
+
+  if (!(self->store = ljd_store_open (db_path, error)))
+    return NULL;
+
+  self->service = ljd_service_new (self->store, slots, time_scale);
+  self->simulator = ljd_simulator_new (self->service);
+  self->external = ljd_external_new ();
+  ljd_service_add_provider (self->service, LJD_PROVIDER (self->simulator));
+  ljd_service_add_provider (self->service, LJD_PROVIDER (self->external));
+  self->server = ljd_server_new (self->service);
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+ljd_daemon_listen (LjdDaemon   *self,
+                   const char  *host,
+                   guint        port,
+                   GError     **error)
+{
+  g_return_val_if_fail (LJD_IS_DAEMON (self), FALSE);
+  return ljd_server_listen (self->server, host, port, error);
+}
+
+gboolean
+ljd_daemon_seed_demo (LjdDaemon  *self,
+                      GError    **error)
+{
+  g_return_val_if_fail (LJD_IS_DAEMON (self), FALSE);
+
+  if (ljd_store_count_jobs (self->store) > 0)
+    return TRUE;
+
+  return ljd_demo_seed (self->service, error);
+}
+
+/* Providers pick up running jobs only once the server listens, because the
+ * simulator reports through it. */
+void
+ljd_daemon_start (LjdDaemon *self)
+{
+  g_return_if_fail (LJD_IS_DAEMON (self));
+  ljd_service_resume (self->service);
+}
+
+void
+ljd_daemon_stop (LjdDaemon *self)
+{
+  g_return_if_fail (LJD_IS_DAEMON (self));
+
+  if (self->service != NULL)
+    ljd_service_shutdown (self->service);
+  if (self->server != NULL)
+    ljd_server_disconnect (self->server);
+  if (self->simulator != NULL)
+    g_object_run_dispose (G_OBJECT (self->simulator));
+}
+
+const char *
+ljd_daemon_get_url (LjdDaemon *self)
+{
+  g_return_val_if_fail (LJD_IS_DAEMON (self), NULL);
+  return ljd_server_get_url (self->server);
+}
+
+LjdService *
+ljd_daemon_get_service (LjdDaemon *self)
+{
+  g_return_val_if_fail (LJD_IS_DAEMON (self), NULL);
+  return self->service;
+}

@@ -1,0 +1,84 @@
+/* ljd-provider.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "ljd-provider.h"
+
+G_DEFINE_INTERFACE (LjdProvider, ljd_provider, G_TYPE_OBJECT)
+
+static gboolean
+ljd_provider_real_validate_config (LjdProvider  *self,
+                                   JsonObject   *config,
+                                   GError      **error)
+{
+  return TRUE;
+}
+
+static void
+ljd_provider_real_forget (LjdProvider *self,
+                          gint64       job_id)
+{
+}
+
+static void
+ljd_provider_default_init (LjdProviderInterface *iface)
+{
+  iface->validate_config = ljd_provider_real_validate_config;
+  iface->forget = ljd_provider_real_forget;
+}
+
+const char *
+ljd_provider_get_name (LjdProvider *self)
+{
+  g_return_val_if_fail (LJD_IS_PROVIDER (self), NULL);
+  return LJD_PROVIDER_GET_IFACE (self)->get_name (self);
+}
+
+gboolean
+ljd_provider_validate_config (LjdProvider  *self,
+                              JsonObject   *config,
+                              GError      **error)
+{
+  g_return_val_if_fail (LJD_IS_PROVIDER (self), FALSE);
+  return LJD_PROVIDER_GET_IFACE (self)->validate_config (self, config, error);
+}
+
+void
+ljd_provider_start (LjdProvider *self,
+                    LpJob       *job,
+                    const char  *webhook_secret,
+                    gboolean     reattach)
+{
+  g_return_if_fail (LJD_IS_PROVIDER (self));
+  LJD_PROVIDER_GET_IFACE (self)->start (self, job, webhook_secret, reattach);
+}
+
+void
+ljd_provider_cancel_async (LjdProvider         *self,
+                           LpJob               *job,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (LJD_IS_PROVIDER (self));
+  LJD_PROVIDER_GET_IFACE (self)->cancel_async (self, job, cancellable, callback, user_data);
+}
+
+gboolean
+ljd_provider_cancel_finish (LjdProvider   *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (LJD_IS_PROVIDER (self), FALSE);
+  return LJD_PROVIDER_GET_IFACE (self)->cancel_finish (self, result, error);
+}
+
+void
+ljd_provider_forget (LjdProvider *self,
+                     gint64       job_id)
+{
+  g_return_if_fail (LJD_IS_PROVIDER (self));
+  LJD_PROVIDER_GET_IFACE (self)->forget (self, job_id);
+}

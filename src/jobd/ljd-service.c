@@ -1,0 +1,2088 @@
+/* ljd-service.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "lp-calc.h"
+#include "lp-format.h"
+#include "lp-json.h"
+#include "lp-trainer-event.h"
+#include "ljd-service.h"
+
+/* How long a cancel request waits for the provider before answering with
+ * the job still "cancelling"; the provider's stop then finishes unobserved. */
+#define CANCEL_REPLY_TIMEOUT_MS 10000
+/* Event times further ahead than this are a trainer's clock, not ours. */
+#define MAX_CLOCK_SKEW_USEC (5 * 60 * G_USEC_PER_SEC)
+
+struct _LjdService
+{
+  GObject      parent_instance;
+
+  LjdStore    *store;
+  GHashTable  *providers;   /* name -> LjdProvider */
+  char        *base_url;
+  guint        slots;
+  double       time_scale;
+
+  guint        scheduling : 1;
+  guint        reschedule : 1;
+  guint        shut_down : 1;
+};
+
+G_DEFINE_FINAL_TYPE (LjdService, ljd_service, G_TYPE_OBJECT)
+G_DEFINE_QUARK (ljd-service-error-quark, ljd_service_error)
+
+enum {
+  PROP_0,
+  PROP_STORE,
+  PROP_SLOTS,
+  PROP_TIME_SCALE,
+  PROP_BASE_URL,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void schedule (LjdService *self);
+
+static void
+ljd_service_finalize (GObject *object)
+{
+  LjdService *self = (LjdService *) object;
+
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->providers, g_hash_table_unref);
+  g_clear_pointer (&self->base_url, g_free);
+
+  G_OBJECT_CLASS (ljd_service_parent_class)->finalize (object);
+}
+
+static void
+ljd_service_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  LjdService *self = LJD_SERVICE (object);
+
+  switch (prop_id)
+    {
+    case PROP_STORE: g_value_set_object (value, self->store); break;
+    case PROP_SLOTS: g_value_set_uint (value, self->slots); break;
+    case PROP_TIME_SCALE: g_value_set_double (value, self->time_scale); break;
+    case PROP_BASE_URL: g_value_set_string (value, self->base_url); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ljd_service_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  LjdService *self = LJD_SERVICE (object);
+
+  switch (prop_id)
+    {
+    case PROP_STORE: self->store = g_value_dup_object (value); break;
+    case PROP_SLOTS: self->slots = g_value_get_uint (value); break;
+    case PROP_TIME_SCALE: self->time_scale = g_value_get_double (value); break;
+    case PROP_BASE_URL: ljd_service_set_base_url (self, g_value_get_string (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ljd_service_class_init (LjdServiceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ljd_service_finalize;
+  object_class->get_property = ljd_service_get_property;
+  object_class->set_property = ljd_service_set_property;
+
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL, LJD_TYPE_STORE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SLOTS] =
+    g_param_spec_uint ("slots", NULL, NULL, 1, 1000, LJD_DEFAULT_SLOTS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TIME_SCALE] =
+    g_param_spec_double ("time-scale", NULL, NULL, 0.001, 1e6, 1.0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BASE_URL] =
+    g_param_spec_string ("base-url", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ljd_service_init (LjdService *self)
+{
+  self->providers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->slots = LJD_DEFAULT_SLOTS;
+  self->time_scale = 1.0;
+}
+
+LjdService *
+ljd_service_new (LjdStore *store,
+                 guint     slots,
+                 double    time_scale)
+{
+  return g_object_new (LJD_TYPE_SERVICE,
+                       "store", store,
+                       "slots", MAX (1u, slots),
+                       "time-scale", time_scale,
+                       NULL);
+}
+
+LjdStore *
+ljd_service_get_store (LjdService *self)
+{
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+  return self->store;
+}
+
+guint
+ljd_service_get_slots (LjdService *self)
+{
+  g_return_val_if_fail (LJD_IS_SERVICE (self), 0);
+  return self->slots;
+}
+
+double
+ljd_service_get_time_scale (LjdService *self)
+{
+  g_return_val_if_fail (LJD_IS_SERVICE (self), 1.0);
+  return self->time_scale;
+}
+
+const char *
+ljd_service_get_base_url (LjdService *self)
+{
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+  return self->base_url;
+}
+
+void
+ljd_service_set_base_url (LjdService *self,
+                          const char *base_url)
+{
+  g_autofree char *trimmed = NULL;
+
+  g_return_if_fail (LJD_IS_SERVICE (self));
+
+  trimmed = g_strdup (base_url);
+  if (trimmed != NULL && g_str_has_suffix (trimmed, "/"))
+    trimmed[strlen (trimmed) - 1] = '\0';
+
+  if (g_strcmp0 (trimmed, self->base_url) == 0)
+    return;
+
+  g_free (self->base_url);
+  self->base_url = g_steal_pointer (&trimmed);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URL]);
+}
+
+char *
+ljd_service_get_webhook_url (LjdService *self,
+                             gint64      job_id)
+{
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+
+  return g_strdup_printf ("%s/api/training/jobs/%" G_GINT64_FORMAT "/webhook",
+                          self->base_url ? self->base_url : "", job_id);
+}
+
+void
+ljd_service_add_provider (LjdService  *self,
+                          LjdProvider *provider)
+{
+  g_return_if_fail (LJD_IS_SERVICE (self));
+  g_return_if_fail (LJD_IS_PROVIDER (provider));
+
+  g_hash_table_replace (self->providers,
+                        g_strdup (ljd_provider_get_name (provider)),
+                        g_object_ref (provider));
+}
+
+LjdProvider *
+ljd_service_get_provider (LjdService *self,
+                          const char *name)
+{
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+
+  return name ? g_hash_table_lookup (self->providers, name) : NULL;
+}
+
+static gboolean
+fail_internal (GError **error,
+               GError  *cause)
+{
+  g_set_error (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_INTERNAL,
+               "%s", cause ? cause->message : _("Internal error"));
+  return FALSE;
+}
+
+/* Errors from the store become 404 when something is missing, else 500. */
+static void
+propagate_store_error (GError **error,
+                       GError  *cause)
+{
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    g_set_error_literal (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_NOT_FOUND, cause->message);
+  else
+    fail_internal (error, cause);
+}
+
+static gboolean
+invalid (GError    **error,
+         const char *format,
+         ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+invalid (GError    **error,
+         const char *format,
+         ...)
+{
+  va_list args;
+
+  if (error == NULL)
+    return FALSE;
+
+  va_start (args, format);
+  *error = g_error_new_valist (LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_INVALID, format, args);
+  va_end (args);
+
+  return FALSE;
+}
+
+static gboolean
+from_json_error (GError **error,
+                 GError  *cause)
+{
+  return invalid (error, "%s", cause->message);
+}
+
+/* Derived numbers: computed on every read, so they are never stale. */
+
+static gint64
+usec_to_s (gint64 usec)
+{
+  return usec / G_USEC_PER_SEC;
+}
+
+static gint64
+estimated_duration_s (LpJob *job)
+{
+  return lp_estimated_duration_s (lp_job_get_estimate_min (job),
+                                  lp_job_get_estimate_max (job),
+                                  lp_job_get_hourly_rate (job),
+                                  lp_job_get_total_steps (job));
+}
+
+static gint64
+remaining_for (LpJob  *job,
+               gint64  now)
+{
+  GPtrArray *stages = lp_job_get_stages (job);
+  const LpStage *training = g_ptr_array_index (stages, LP_STAGE_TRAINING);
+  gint64 remaining = -1;
+
+  if (training->started_at != 0 && lp_job_get_current_step (job) > 0)
+    remaining = lp_remaining_seconds (lp_job_get_current_step (job),
+                                      lp_job_get_total_steps (job),
+                                      usec_to_s (now - training->started_at));
+
+  if (remaining < 0)
+    {
+      gint64 elapsed = lp_job_get_started_at (job) ? usec_to_s (now - lp_job_get_started_at (job)) : 0;
+      remaining = MAX (0, estimated_duration_s (job) - elapsed);
+    }
+
+  return remaining;
+}
+
+static void
+decorate (LpJob  *job,
+          gint64  now,
+          gint64  queue_position)
+{
+  LpJobStatus status = lp_job_get_status (job);
+  gint64 started = lp_job_get_started_at (job);
+  gint64 finished = lp_job_get_finished_at (job);
+  double rate = lp_job_get_hourly_rate (job);
+
+  lp_job_set_queue_position (job, status == LP_JOB_STATUS_QUEUED ? queue_position : 0);
+
+  if (lp_job_status_is_finished (status))
+    {
+      lp_job_set_elapsed_s (job, started ? MAX (0, usec_to_s (finished - started)) : 0);
+      /* cost holds the final cost recorded when the job finished */
+      lp_job_set_remaining_s (job, status == LP_JOB_STATUS_COMPLETED ? 0 : -1);
+      lp_job_set_projected_cost (job, lp_job_get_cost (job));
+    }
+  else if (started != 0)
+    {
+      gint64 elapsed = MAX (0, usec_to_s (now - started));
+      gint64 remaining = remaining_for (job, now);
+      double cost = lp_cost_for_elapsed (elapsed, rate);
+
+      lp_job_set_elapsed_s (job, elapsed);
+      lp_job_set_cost (job, cost);
+      lp_job_set_remaining_s (job, remaining);
+      lp_job_set_projected_cost (job, lp_projected_cost (cost, remaining, rate));
+    }
+  else
+    {
+      gint64 duration = estimated_duration_s (job);
+
+      lp_job_set_elapsed_s (job, 0);
+      lp_job_set_cost (job, 0);
+      lp_job_set_remaining_s (job, duration);
+      lp_job_set_projected_cost (job, lp_cost_for_elapsed (duration, rate));
+    }
+}
+
+static GArray *
+queued_ids (LjdService  *self,
+            GError     **error)
+{
+  g_autoptr(GPtrArray) queued = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  queued = ljd_store_jobs_in_order (self->store, 1u << LP_JOB_STATUS_QUEUED, &local_error);
+  if (queued == NULL)
+    {
+      g_array_unref (ids);
+      fail_internal (error, local_error);
+      return NULL;
+    }
+
+  for (guint i = 0; i < queued->len; i++)
+    {
+      gint64 id = lp_job_get_id (g_ptr_array_index (queued, i));
+      g_array_append_val (ids, id);
+    }
+
+  return ids;
+}
+
+static gint64
+position_in (GArray *ids,
+             gint64  id)
+{
+  for (guint i = 0; ids != NULL && i < ids->len; i++)
+    if (g_array_index (ids, gint64, i) == id)
+      return i + 1;
+
+  return 0;
+}
+
+void
+ljd_service_job_to_json (LjdService  *self,
+                         LpJob       *job,
+                         JsonBuilder *builder)
+{
+  lp_job_to_json (job, builder);
+}
+
+static LpJob *
+load_job (LjdService  *self,
+          gint64       id,
+          GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  LpJob *job = ljd_store_get_job (self->store, id, &local_error);
+
+  if (job == NULL)
+    propagate_store_error (error, local_error);
+
+  return job;
+}
+
+LpJob *
+ljd_service_get_job (LjdService  *self,
+                     gint64       id,
+                     GError     **error)
+{
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GArray) ids = NULL;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+
+  if (!(job = load_job (self, id, error)))
+    return NULL;
+
+  if (lp_job_get_status (job) == LP_JOB_STATUS_QUEUED && !(ids = queued_ids (self, error)))
+    return NULL;
+
+  decorate (job, g_get_real_time (), position_in (ids, id));
+  return g_steal_pointer (&job);
+}
+
+/* Events the service writes itself */
+
+static gboolean
+record (LjdService  *self,
+        LpJob       *job,
+        LpEventType  type,
+        const char  *message,
+        JsonObject  *payload,
+        GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (ljd_store_add_event (self->store, lp_job_get_id (job), g_get_real_time (), type,
+                           message, payload, NULL, NULL, &local_error) < 0)
+    return fail_internal (error, local_error);
+
+  return TRUE;
+}
+
+static JsonObject *
+status_payload (LpJob      *job,
+                const char *first_member,
+                ...) G_GNUC_NULL_TERMINATED;
+
+/* A payload with the job's new status and pairs of extra string members. */
+static JsonObject *
+status_payload (LpJob      *job,
+                const char *first_member,
+                ...)
+{
+  JsonObject *payload = json_object_new ();
+  const char *member;
+  va_list args;
+
+  json_object_set_string_member (payload, "status", lp_job_status_to_string (lp_job_get_status (job)));
+  json_object_set_string_member (payload, "source", "service");
+
+  va_start (args, first_member);
+  for (member = first_member; member != NULL; member = va_arg (args, const char *))
+    {
+      const char *value = va_arg (args, const char *);
+
+      if (value != NULL)
+        json_object_set_string_member (payload, member, value);
+    }
+  va_end (args);
+
+  return payload;
+}
+
+static gboolean
+save (LjdService  *self,
+      LpJob       *job,
+      GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!ljd_store_update_job (self->store, job, &local_error))
+    return fail_internal (error, local_error);
+
+  return TRUE;
+}
+
+static GPtrArray *
+copy_stages (LpJob *job)
+{
+  return g_ptr_array_copy (lp_job_get_stages (job), (GCopyFunc) lp_stage_copy, NULL);
+}
+
+/* Moves @job to a finished status and fixes its final cost. */
+static void
+finish_job (LpJob       *job,
+            LpJobStatus  status,
+            gint64       when,
+            const char  *error_message)
+{
+  g_autoptr(GPtrArray) stages = copy_stages (job);
+  gint64 started = lp_job_get_started_at (job);
+
+  if (started != 0 && when < started)
+    when = started;
+
+  lp_job_set_status (job, status);
+  lp_job_set_finished_at (job, when);
+  lp_job_set_cost (job, started ? lp_cost_for_elapsed (usec_to_s (when - started),
+                                                       lp_job_get_hourly_rate (job))
+                                : 0);
+
+  if (status == LP_JOB_STATUS_FAILED)
+    lp_job_set_error (job, error_message);
+
+  for (guint i = 0; i < stages->len; i++)
+    {
+      LpStage *stage = g_ptr_array_index (stages, i);
+
+      if (stage->status != LP_STAGE_STATUS_ACTIVE)
+        continue;
+
+      stage->finished_at = when;
+      if (status == LP_JOB_STATUS_COMPLETED)
+        stage->status = LP_STAGE_STATUS_COMPLETED;
+      else if (status == LP_JOB_STATUS_FAILED)
+        {
+          stage->status = LP_STAGE_STATUS_FAILED;
+          if (stage->error == NULL)
+            stage->error = g_strdup (error_message);
+        }
+      else
+        {
+          /* A cancelled stage is neither done nor broken: it stays where it
+           * stopped, and the job's status says why. */
+          stage->finished_at = 0;
+        }
+    }
+
+  lp_job_set_stages (job, stages);
+}
+
+static void
+forget_in_provider (LjdService *self,
+                    LpJob      *job)
+{
+  LjdProvider *provider = ljd_service_get_provider (self, lp_job_get_provider (job));
+
+  if (provider != NULL)
+    ljd_provider_forget (provider, lp_job_get_id (job));
+}
+
+static char *
+final_cost_message (LpJob *job)
+{
+  g_autofree char *cost = lp_format_money (lp_job_get_cost (job));
+
+  switch (lp_job_get_status (job))
+    {
+    case LP_JOB_STATUS_COMPLETED:
+      {
+        g_autofree char *took = lp_format_duration (usec_to_s (lp_job_get_finished_at (job) -
+                                                               lp_job_get_started_at (job)));
+        return g_strdup_printf (_("Job completed in %s. Final cost: %s"), took, cost);
+      }
+    case LP_JOB_STATUS_FAILED:
+      {
+        g_autofree char *step = lp_format_count (lp_job_get_current_step (job));
+        return g_strdup_printf (_("Job failed at step %s. Final cost: %s"), step, cost);
+      }
+    case LP_JOB_STATUS_CANCELLED:
+    default:
+      return g_strdup_printf (_("Job cancelled. Final cost: %s"), cost);
+    }
+}
+
+static gboolean
+record_final (LjdService  *self,
+              LpJob       *job,
+              GError     **error)
+{
+  g_autofree char *message = final_cost_message (job);
+  g_autoptr(JsonObject) payload = status_payload (job, NULL, NULL);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  json_object_set_double_member (payload, "final_cost",
+                                 g_ascii_strtod (g_ascii_formatd (buf, sizeof buf, "%.2f",
+                                                                  lp_job_get_cost (job)), NULL));
+  if (lp_job_get_error (job) != NULL)
+    json_object_set_string_member (payload, "error", lp_job_get_error (job));
+  if (lp_job_get_cancel_reason (job) != NULL)
+    json_object_set_string_member (payload, "reason", lp_job_get_cancel_reason (job));
+
+  return record (self, job,
+                 lp_job_get_status (job) == LP_JOB_STATUS_FAILED ? LP_EVENT_ERROR : LP_EVENT_STATUS,
+                 message, payload, error);
+}
+
+/* Fails a job the service could not run; used by providers and restarts. */
+static void
+fail_job_now (LjdService *self,
+              LpJob      *job,
+              const char *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (lp_job_status_is_finished (lp_job_get_status (job)))
+    return;
+
+  finish_job (job, LP_JOB_STATUS_FAILED, g_get_real_time (), message);
+
+  if (!ljd_store_begin (self->store, &error) ||
+      !save (self, job, &error) ||
+      !record_final (self, job, &error) ||
+      !ljd_store_commit (self->store, &error))
+    {
+      ljd_store_rollback (self->store);
+      g_warning ("Cannot record the failure of job %" G_GINT64_FORMAT ": %s",
+                 lp_job_get_id (job), error->message);
+      return;
+    }
+
+  forget_in_provider (self, job);
+}
+
+void
+ljd_service_provider_failed (LjdService *self,
+                             gint64      job_id,
+                             const char *message)
+{
+  g_autoptr(LpJob) job = NULL;
+
+  g_return_if_fail (LJD_IS_SERVICE (self));
+
+  if (self->shut_down || !(job = ljd_store_get_job (self->store, job_id, NULL)))
+    return;
+
+  fail_job_now (self, job, message);
+  schedule (self);
+}
+
+/* The queue */
+
+static gboolean
+start_job (LjdService  *self,
+           LpJob       *job,
+           GError     **error)
+{
+  LjdProvider *provider = ljd_service_get_provider (self, lp_job_get_provider (job));
+  g_autofree char *secret = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(JsonObject) payload = NULL;
+
+  if (provider == NULL)
+    {
+      g_autofree char *why = g_strdup_printf (_("The provider “%s” is not available on this service"),
+                                              lp_job_get_provider (job));
+      fail_job_now (self, job, why);
+      return TRUE;
+    }
+
+  lp_job_set_status (job, LP_JOB_STATUS_PROVISIONING);
+  lp_job_set_started_at (job, g_get_real_time ());
+
+  message = g_strdup_printf (_("Provisioning GPU: %s (%s)"),
+                             lp_job_get_gpu_type (job),
+                             g_str_equal (lp_job_get_pricing (job), "spot") ? _("spot") : _("on-demand"));
+  payload = status_payload (job, "provider", lp_job_get_provider (job),
+                            "gpu_type", lp_job_get_gpu_type (job), NULL);
+
+  if (!ljd_store_begin (self->store, NULL))
+    return fail_internal (error, NULL);
+  if (!save (self, job, error) || !record (self, job, LP_EVENT_STATUS, message, payload, error))
+    {
+      ljd_store_rollback (self->store);
+      return FALSE;
+    }
+  if (!ljd_store_commit (self->store, NULL))
+    return fail_internal (error, NULL);
+
+  secret = ljd_store_get_webhook_secret (self->store, lp_job_get_id (job));
+  ljd_provider_start (provider, job, secret, FALSE);
+
+  return TRUE;
+}
+
+/* Fills free slots with the oldest queued jobs. It runs synchronously
+ * inside whatever freed the slot, so the request that freed it answers with
+ * the queue already moved on. */
+static void
+schedule (LjdService *self)
+{
+  if (self->shut_down)
+    return;
+
+  if (self->scheduling)
+    {
+      self->reschedule = TRUE;
+      return;
+    }
+
+  self->scheduling = TRUE;
+
+  do
+    {
+      g_autoptr(GPtrArray) running = NULL;
+      g_autoptr(GPtrArray) queued = NULL;
+      g_autoptr(GError) error = NULL;
+      guint used;
+
+      self->reschedule = FALSE;
+
+      running = ljd_store_jobs_in_order (self->store,
+                                         (1u << LP_JOB_STATUS_PROVISIONING) |
+                                         (1u << LP_JOB_STATUS_TRAINING) |
+                                         (1u << LP_JOB_STATUS_CANCELLING),
+                                         &error);
+      if (running == NULL)
+        {
+          g_warning ("Cannot schedule: %s", error->message);
+          break;
+        }
+
+      used = running->len;
+      if (used >= self->slots)
+        break;
+
+      if (!(queued = ljd_store_jobs_in_order (self->store, 1u << LP_JOB_STATUS_QUEUED, &error)))
+        {
+          g_warning ("Cannot schedule: %s", error->message);
+          break;
+        }
+
+      for (guint i = 0; i < queued->len && used < self->slots; i++)
+        {
+          LpJob *job = g_ptr_array_index (queued, i);
+
+          if (!start_job (self, job, &error))
+            {
+              g_warning ("Cannot start job %" G_GINT64_FORMAT ": %s",
+                         lp_job_get_id (job), error->message);
+              g_clear_error (&error);
+              continue;
+            }
+
+          if (lp_job_status_holds_slot (lp_job_get_status (job)))
+            used++;
+        }
+    }
+  while (self->reschedule);
+
+  self->scheduling = FALSE;
+}
+
+static void finish_cancel (LjdService *self,
+                           gint64      job_id,
+                           GError     *provider_error);
+
+void
+ljd_service_resume (LjdService *self)
+{
+  g_autoptr(GPtrArray) running = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (LJD_IS_SERVICE (self));
+
+  running = ljd_store_jobs_in_order (self->store,
+                                     (1u << LP_JOB_STATUS_PROVISIONING) |
+                                     (1u << LP_JOB_STATUS_TRAINING) |
+                                     (1u << LP_JOB_STATUS_CANCELLING),
+                                     &error);
+  if (running == NULL)
+    {
+      g_warning ("Cannot resume running jobs: %s", error->message);
+      return;
+    }
+
+  for (guint i = 0; i < running->len; i++)
+    {
+      LpJob *job = g_ptr_array_index (running, i);
+      LjdProvider *provider = ljd_service_get_provider (self, lp_job_get_provider (job));
+      g_autofree char *secret = NULL;
+
+      if (lp_job_get_status (job) == LP_JOB_STATUS_CANCELLING)
+        {
+          /* The service stopped mid-cancel: whatever the provider did,
+           * the user asked for the job to end, so end it. */
+          if (provider != NULL)
+            ljd_provider_forget (provider, lp_job_get_id (job));
+          finish_cancel (self, lp_job_get_id (job), NULL);
+          continue;
+        }
+
+      if (provider == NULL)
+        {
+          g_autofree char *why =
+            g_strdup_printf (_("The service restarted and the provider “%s” is no longer available"),
+                             lp_job_get_provider (job));
+          fail_job_now (self, job, why);
+          continue;
+        }
+
+      secret = ljd_store_get_webhook_secret (self->store, lp_job_get_id (job));
+      ljd_provider_start (provider, job, secret, TRUE);
+    }
+
+  schedule (self);
+}
+
+void
+ljd_service_shutdown (LjdService *self)
+{
+  g_return_if_fail (LJD_IS_SERVICE (self));
+  self->shut_down = TRUE;
+}
+
+char *
+ljd_service_authenticate (LjdService *self,
+                          const char *token)
+{
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+  return ljd_store_lookup_token (self->store, token);
+}
+
+/* Creating jobs */
+
+static gboolean
+get_bounded_string (JsonObject   *request,
+                    const char   *member,
+                    gboolean      required,
+                    glong         max_chars,
+                    const char  **value,
+                    GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!lp_json_get_string (request, member, required, value, &local_error))
+    return from_json_error (error, local_error);
+
+  if (*value == NULL)
+    return TRUE;
+
+  if (g_utf8_strlen (*value, -1) > max_chars || **value == '\0')
+    return invalid (error, _("“%s” must be 1 to %ld characters"), member, max_chars);
+
+  return TRUE;
+}
+
+static gboolean
+get_ranged_int (JsonObject  *request,
+                const char  *member,
+                gint64       min,
+                gint64       max,
+                gint64      *value,
+                GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!lp_json_get_int (request, member, TRUE, value, &local_error))
+    return from_json_error (error, local_error);
+
+  if (*value < min || *value > max)
+    return invalid (error, _("“%s” must be from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT),
+                    member, min, max);
+
+  return TRUE;
+}
+
+static gboolean
+get_money (JsonObject  *request,
+           const char  *member,
+           gboolean     required,
+           double      *value,
+           GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  *value = 0;
+  if (!lp_json_get_double (request, member, required, value, &local_error))
+    return from_json_error (error, local_error);
+
+  if (json_object_has_member (request, member) &&
+      !json_object_get_null_member (request, member) &&
+      !(*value > 0 && *value <= 1e7))
+    return invalid (error, _("“%s” must be a positive amount of US dollars"), member);
+
+  return TRUE;
+}
+
+static gboolean
+one_of (const char  *value,
+        const char  *member,
+        const char **allowed,
+        GError     **error)
+{
+  g_autofree char *list = g_strjoinv (", ", (char **) allowed);
+
+  if (g_strv_contains (allowed, value))
+    return TRUE;
+
+  return invalid (error, _("“%s” must be one of %s"), member, list);
+}
+
+static char *
+new_secret (void)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  guint8 raw[32];
+  GString *hex = g_string_sized_new (64);
+
+  /* GLib's random is not for secrets; /dev/urandom is. */
+  {
+    g_autoptr(GFile) file = g_file_new_for_path ("/dev/urandom");
+    g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, NULL);
+    gsize n = 0;
+
+    if (stream == NULL ||
+        !g_input_stream_read_all (G_INPUT_STREAM (stream), raw, sizeof raw, &n, NULL, NULL) ||
+        n != sizeof raw)
+      g_error ("Cannot read random bytes for a webhook secret");
+  }
+
+  for (guint i = 0; i < sizeof raw; i++)
+    g_string_append_printf (hex, "%02x", raw[i]);
+
+  return g_string_free (hex, FALSE);
+}
+
+LpJob *
+ljd_service_create_job (LjdService   *self,
+                        JsonObject   *request,
+                        const char   *user,
+                        char        **webhook_secret,
+                        GError      **error)
+{
+  static const char *pricings[] = { "spot", "on_demand", NULL };
+  static const char *presets[] = { "fast", "balanced", "quality", NULL };
+  const char *name = NULL, *gpu_type = NULL, *pricing = NULL;
+  const char *preset = "balanced", *provider_name = "simulator";
+  gint64 total_steps = 0, epochs = 0;
+  double rate = 0, estimate_min = 0, estimate_max = 0;
+  JsonObject *config = NULL;
+  g_autoptr(JsonObject) empty_config = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autofree char *secret = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(JsonObject) payload = NULL;
+  LjdProvider *provider;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+
+  if (!get_bounded_string (request, "name", TRUE, 200, &name, error) ||
+      !get_ranged_int (request, "total_steps", 1, 100000000, &total_steps, error) ||
+      !get_ranged_int (request, "epochs", 1, 10000, &epochs, error) ||
+      !get_bounded_string (request, "gpu_type", TRUE, 100, &gpu_type, error) ||
+      !get_bounded_string (request, "pricing", TRUE, 20, &pricing, error) ||
+      !one_of (pricing, "pricing", pricings, error) ||
+      !get_money (request, "hourly_rate", TRUE, &rate, error) ||
+      !get_money (request, "estimate_min", FALSE, &estimate_min, error) ||
+      !get_money (request, "estimate_max", FALSE, &estimate_max, error) ||
+      !get_bounded_string (request, "preset", FALSE, 20, &preset, error) ||
+      !one_of (preset, "preset", presets, error) ||
+      !get_bounded_string (request, "provider", FALSE, 50, &provider_name, error))
+    return NULL;
+
+  {
+    g_autofree char *stripped = g_strstrip (g_strdup (name));
+
+    if (stripped[0] == '\0')
+      {
+        invalid (error, _("“name” must not be blank"));
+        return NULL;
+      }
+  }
+
+  if ((estimate_min > 0) != (estimate_max > 0))
+    {
+      invalid (error, _("Give both “estimate_min” and “estimate_max”, or neither"));
+      return NULL;
+    }
+  if (estimate_min > estimate_max)
+    {
+      invalid (error, _("“estimate_min” must not be more than “estimate_max”"));
+      return NULL;
+    }
+
+  if (!lp_json_get_object (request, "config", FALSE, &config, &local_error))
+    {
+      from_json_error (error, local_error);
+      return NULL;
+    }
+  if (config == NULL)
+    config = empty_config = json_object_new ();
+
+  if (!(provider = ljd_service_get_provider (self, provider_name)))
+    {
+      g_autoptr(GList) names = g_hash_table_get_keys (self->providers);
+      g_autoptr(GString) list = g_string_new (NULL);
+
+      names = g_list_sort (names, (GCompareFunc) g_strcmp0);
+      for (const GList *l = names; l; l = l->next)
+        g_string_append_printf (list, "%s%s", list->len ? ", " : "", (const char *) l->data);
+
+      invalid (error, _("“provider” must be one of %s"), list->str);
+      return NULL;
+    }
+
+  if (!ljd_provider_validate_config (provider, config, &local_error))
+    {
+      invalid (error, _("“config” is not valid for the %s provider: %s"),
+               provider_name, local_error->message);
+      return NULL;
+    }
+
+  job = lp_job_new ();
+  lp_job_set_name (job, name);
+  lp_job_set_status (job, LP_JOB_STATUS_QUEUED);
+  lp_job_set_created_by (job, user);
+  lp_job_set_created_at (job, g_get_real_time ());
+  lp_job_set_total_steps (job, total_steps);
+  lp_job_set_total_epochs (job, epochs);
+  lp_job_set_epoch (job, 1);
+  lp_job_set_gpu_type (job, gpu_type);
+  lp_job_set_pricing (job, pricing);
+  lp_job_set_hourly_rate (job, rate);
+  lp_job_set_estimate (job, estimate_min, estimate_max);
+  lp_job_set_preset (job, preset);
+  lp_job_set_provider (job, provider_name);
+  lp_job_set_config (job, config);
+
+  secret = new_secret ();
+
+  if (!ljd_store_begin (self->store, &local_error) ||
+      !ljd_store_insert_job (self->store, job, secret, &local_error))
+    {
+      ljd_store_rollback (self->store);
+      fail_internal (error, local_error);
+      return NULL;
+    }
+
+  if (!(ids = queued_ids (self, error)))
+    {
+      ljd_store_rollback (self->store);
+      return NULL;
+    }
+
+  message = g_strdup_printf (_("Job queued at position %" G_GINT64_FORMAT),
+                             position_in (ids, lp_job_get_id (job)));
+  payload = status_payload (job, "created_by", user, NULL);
+  json_object_set_int_member (payload, "position", position_in (ids, lp_job_get_id (job)));
+
+  if (!record (self, job, LP_EVENT_STATUS, message, payload, error))
+    {
+      ljd_store_rollback (self->store);
+      return NULL;
+    }
+
+  if (!ljd_store_commit (self->store, &local_error))
+    {
+      ljd_store_rollback (self->store);
+      fail_internal (error, local_error);
+      return NULL;
+    }
+
+  schedule (self);
+
+  if (webhook_secret != NULL)
+    *webhook_secret = g_steal_pointer (&secret);
+
+  return ljd_service_get_job (self, lp_job_get_id (job), error);
+}
+
+/* Query parameters */
+
+static gboolean
+param_uint (GHashTable  *query,
+            const char  *name,
+            gint64       fallback,
+            gint64       min,
+            gint64       max,
+            gint64      *value,
+            GError     **error)
+{
+  const char *str = query ? g_hash_table_lookup (query, name) : NULL;
+  guint64 parsed;
+
+  *value = fallback;
+  if (str == NULL || *str == '\0')
+    return TRUE;
+
+  if (str[0] == '-' && min < 0 && g_str_equal (str, "-1"))
+    {
+      *value = -1;
+      return TRUE;
+    }
+
+  if (!g_ascii_string_to_unsigned (str, 10, 0, G_MAXINT64, &parsed, NULL) ||
+      (gint64) parsed < min || (gint64) parsed > max)
+    return invalid (error, _("The parameter “%s” must be a whole number from %" G_GINT64_FORMAT
+                             " to %" G_GINT64_FORMAT),
+                    name, min, max);
+
+  *value = (gint64) parsed;
+  return TRUE;
+}
+
+static gboolean
+param_choice (GHashTable  *query,
+              const char  *name,
+              const char **choices,
+              const char  *fallback,
+              guint       *index,
+              GError     **error)
+{
+  const char *str = query ? g_hash_table_lookup (query, name) : NULL;
+  g_autofree char *list = NULL;
+
+  if (str == NULL || *str == '\0')
+    str = fallback;
+
+  for (guint i = 0; choices[i]; i++)
+    {
+      if (g_str_equal (str, choices[i]))
+        {
+          *index = i;
+          return TRUE;
+        }
+    }
+
+  list = g_strjoinv (", ", (char **) choices);
+  return invalid (error, _("The parameter “%s” must be one of %s"), name, list);
+}
+
+JsonNode *
+ljd_service_list_jobs (LjdService  *self,
+                       GHashTable  *query,
+                       GError     **error)
+{
+  static const char *statuses[] = { "all", "active", "queued", "completed", "failed", "cancelled", NULL };
+  static const guint status_masks[] = {
+    0,
+    (1u << LP_JOB_STATUS_PROVISIONING) | (1u << LP_JOB_STATUS_TRAINING) | (1u << LP_JOB_STATUS_CANCELLING),
+    1u << LP_JOB_STATUS_QUEUED,
+    1u << LP_JOB_STATUS_COMPLETED,
+    1u << LP_JOB_STATUS_FAILED,
+    1u << LP_JOB_STATUS_CANCELLED,
+  };
+  static const char *ranges[] = { "7d", "30d", "90d", "all", NULL };
+  static const gint64 range_days[] = { 7, 30, 90, 0 };
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GError) local_error = NULL;
+  LjdJobFilter filter = { 0 };
+  guint status_index, range_index, total = 0, counts[LP_N_JOB_STATUSES], active = 0, all = 0;
+  gint64 page, per_page, now = g_get_real_time ();
+  const char *q = query ? g_hash_table_lookup (query, "q") : NULL;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+
+  if (!param_choice (query, "status", statuses, "all", &status_index, error) ||
+      !param_choice (query, "range", ranges, "all", &range_index, error) ||
+      !param_uint (query, "page", 1, 1, G_MAXINT32, &page, error) ||
+      !param_uint (query, "per_page", 25, 1, 100, &per_page, error))
+    return NULL;
+
+  if (q != NULL && (!g_utf8_validate (q, -1, NULL) || g_utf8_strlen (q, -1) > 200))
+    {
+      invalid (error, _("The parameter “q” must be at most 200 characters of UTF-8"));
+      return NULL;
+    }
+
+  filter.status_mask = status_masks[status_index];
+  filter.created_since = range_days[range_index] ? now - range_days[range_index] * G_TIME_SPAN_DAY : 0;
+  filter.query = q;
+  filter.offset = (guint) MIN ((page - 1) * per_page, (gint64) G_MAXUINT);
+  filter.limit = (guint) per_page;
+
+  if (!(jobs = ljd_store_list_jobs (self->store, &filter, &total, &local_error)) ||
+      !ljd_store_count_by_status (self->store, counts, &local_error))
+    {
+      fail_internal (error, local_error);
+      return NULL;
+    }
+
+  if (!(ids = queued_ids (self, error)))
+    return NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "jobs");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      LpJob *job = g_ptr_array_index (jobs, i);
+
+      decorate (job, now, position_in (ids, lp_job_get_id (job)));
+      lp_job_to_json (job, builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "total");
+  json_builder_add_int_value (builder, total);
+  json_builder_set_member_name (builder, "page");
+  json_builder_add_int_value (builder, page);
+  json_builder_set_member_name (builder, "per_page");
+  json_builder_add_int_value (builder, per_page);
+
+  json_builder_set_member_name (builder, "counts");
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < LP_N_JOB_STATUSES; i++)
+    {
+      json_builder_set_member_name (builder, lp_job_status_to_string ((LpJobStatus) i));
+      json_builder_add_int_value (builder, counts[i]);
+      all += counts[i];
+      if (lp_job_status_is_active ((LpJobStatus) i))
+        active += counts[i];
+    }
+  json_builder_set_member_name (builder, "active");
+  json_builder_add_int_value (builder, active);
+  json_builder_set_member_name (builder, "all");
+  json_builder_add_int_value (builder, all);
+  json_builder_end_object (builder);
+
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+gboolean
+ljd_service_delete_job (LjdService  *self,
+                        gint64       id,
+                        GError     **error)
+{
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), FALSE);
+
+  if (!(job = load_job (self, id, error)))
+    return FALSE;
+
+  if (!lp_job_status_is_finished (lp_job_get_status (job)))
+    {
+      g_set_error (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_CONFLICT,
+                   _("Job %" G_GINT64_FORMAT " is %s; only a finished job can be deleted. Cancel it first."),
+                   id, lp_job_status_to_string (lp_job_get_status (job)));
+      return FALSE;
+    }
+
+  if (!ljd_store_delete_job (self->store, id, &local_error))
+    return fail_internal (error, local_error);
+
+  return TRUE;
+}
+
+/* Cancelling */
+
+typedef struct
+{
+  LjdService *service;
+  gint64      job_id;
+  guint       timeout_id;
+} CancelOp;
+
+static void
+cancel_op_free (CancelOp *op)
+{
+  g_clear_handle_id (&op->timeout_id, g_source_remove);
+  g_clear_object (&op->service);
+  g_free (op);
+}
+
+static void
+finish_cancel (LjdService *self,
+               gint64      job_id,
+               GError     *provider_error)
+{
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!(job = ljd_store_get_job (self->store, job_id, NULL)))
+    return;
+
+  /* The trainer may have finished on its own meanwhile; that result stands. */
+  if (lp_job_get_status (job) != LP_JOB_STATUS_CANCELLING)
+    return;
+
+  finish_job (job, LP_JOB_STATUS_CANCELLED, g_get_real_time (), NULL);
+
+  if (!ljd_store_begin (self->store, &error))
+    goto fail;
+
+  if (provider_error != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("The provider could not confirm that the work stopped: %s"),
+                                                  provider_error->message);
+      if (!record (self, job, LP_EVENT_ERROR, message, NULL, &error))
+        goto fail;
+    }
+
+  if (!save (self, job, &error) || !record_final (self, job, &error) ||
+      !ljd_store_commit (self->store, &error))
+    goto fail;
+
+  forget_in_provider (self, job);
+  schedule (self);
+  return;
+
+fail:
+  ljd_store_rollback (self->store);
+  g_warning ("Cannot record the cancellation of job %" G_GINT64_FORMAT ": %s",
+             job_id, error ? error->message : "unknown error");
+}
+
+static void
+return_cancelled_job (GTask *task)
+{
+  CancelOp *op = g_task_get_task_data (task);
+  GError *error = NULL;
+  LpJob *job;
+
+  if (g_task_had_error (task) || g_task_get_completed (task))
+    return;
+
+  if ((job = ljd_service_get_job (op->service, op->job_id, &error)))
+    g_task_return_pointer (task, job, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+provider_cancelled_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CancelOp *op = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  ljd_provider_cancel_finish (LJD_PROVIDER (object), result, &error);
+  finish_cancel (op->service, op->job_id, error);
+
+  g_clear_handle_id (&op->timeout_id, g_source_remove);
+  if (!op->service->shut_down)
+    return_cancelled_job (task);
+}
+
+static gboolean
+cancel_timeout_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  CancelOp *op = g_task_get_task_data (task);
+
+  op->timeout_id = 0;
+  return_cancelled_job (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+void
+ljd_service_cancel_job_async (LjdService          *self,
+                              gint64               id,
+                              JsonObject          *request,
+                              const char          *user,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  static const char *reasons[] = {
+    "loss_not_decreasing", "cost_too_high", "wrong_configuration", "testing", "other", NULL,
+  };
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) payload = NULL;
+  g_autofree char *message = NULL;
+  const char *reason = NULL;
+  LpCancelReason reason_value;
+  LjdProvider *provider;
+  CancelOp *op;
+
+  g_return_if_fail (LJD_IS_SERVICE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ljd_service_cancel_job_async);
+
+  if (!(job = load_job (self, id, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (request == NULL)
+    {
+      g_task_return_new_error (task, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_INVALID,
+                               _("A JSON body with a “reason” is required"));
+      return;
+    }
+
+  if (!get_bounded_string (request, "reason", TRUE, 50, &reason, &error) ||
+      !one_of (reason, "reason", reasons, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  lp_cancel_reason_from_string (reason, &reason_value);
+
+  switch (lp_job_get_status (job))
+    {
+    case LP_JOB_STATUS_COMPLETED:
+    case LP_JOB_STATUS_FAILED:
+    case LP_JOB_STATUS_CANCELLED:
+      g_task_return_new_error (task, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_CONFLICT,
+                               _("Job %" G_GINT64_FORMAT " has already finished (%s)"),
+                               id, lp_job_status_to_string (lp_job_get_status (job)));
+      return;
+
+    case LP_JOB_STATUS_CANCELLING:
+      /* Asking twice is not an error: the first request is under way. */
+      g_task_return_pointer (task, ljd_service_get_job (self, id, NULL), g_object_unref);
+      return;
+
+    case LP_JOB_STATUS_QUEUED:
+      lp_job_set_cancel_reason (job, reason);
+      lp_job_set_cancelled_by (job, user);
+      finish_job (job, LP_JOB_STATUS_CANCELLED, g_get_real_time (), NULL);
+      message = g_strdup_printf (_("Removed from the queue by %s: %s"),
+                                 user, lp_cancel_reason_label (reason_value));
+      payload = status_payload (job, "reason", reason, "user", user, NULL);
+
+      if (!ljd_store_begin (self->store, &error) ||
+          !save (self, job, &error) ||
+          !record (self, job, LP_EVENT_STATUS, message, payload, &error) ||
+          !ljd_store_commit (self->store, &error))
+        {
+          ljd_store_rollback (self->store);
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+
+      g_task_return_pointer (task, ljd_service_get_job (self, id, NULL), g_object_unref);
+      return;
+
+    case LP_JOB_STATUS_PROVISIONING:
+    case LP_JOB_STATUS_TRAINING:
+    default:
+      break;
+    }
+
+  lp_job_set_status (job, LP_JOB_STATUS_CANCELLING);
+  lp_job_set_cancel_reason (job, reason);
+  lp_job_set_cancelled_by (job, user);
+  message = g_strdup_printf (_("Cancel requested by %s: %s"), user, lp_cancel_reason_label (reason_value));
+  payload = status_payload (job, "reason", reason, "user", user, NULL);
+
+  if (!ljd_store_begin (self->store, &error) ||
+      !save (self, job, &error) ||
+      !record (self, job, LP_EVENT_STATUS, message, payload, &error) ||
+      !ljd_store_commit (self->store, &error))
+    {
+      ljd_store_rollback (self->store);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  op = g_new0 (CancelOp, 1);
+  op->service = g_object_ref (self);
+  op->job_id = id;
+  g_task_set_task_data (task, op, (GDestroyNotify) cancel_op_free);
+
+  provider = ljd_service_get_provider (self, lp_job_get_provider (job));
+  if (provider == NULL)
+    {
+      finish_cancel (self, id, NULL);
+      return_cancelled_job (task);
+      return;
+    }
+
+  op->timeout_id = g_timeout_add (CANCEL_REPLY_TIMEOUT_MS, cancel_timeout_cb, task);
+  ljd_provider_cancel_async (provider, job, NULL, provider_cancelled_cb, g_object_ref (task));
+}
+
+LpJob *
+ljd_service_cancel_job_finish (LjdService    *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Metrics and events */
+
+JsonNode *
+ljd_service_get_metrics (LjdService  *self,
+                         gint64       id,
+                         GHashTable  *query,
+                         GError     **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(LpMetrics) metrics = NULL;
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gint64 since_step, max_points;
+  const char *latest = query ? g_hash_table_lookup (query, "latest") : NULL;
+  gboolean latest_only = FALSE;
+
+  if (latest != NULL && !g_str_equal (latest, "true") && !g_str_equal (latest, "false") &&
+      !g_str_equal (latest, "1") && !g_str_equal (latest, "0"))
+    {
+      invalid (error, _("The parameter “latest” must be true or false"));
+      return NULL;
+    }
+  latest_only = latest != NULL && (g_str_equal (latest, "true") || g_str_equal (latest, "1"));
+
+  if (!param_uint (query, "since_step", -1, -1, G_MAXINT64, &since_step, error) ||
+      !param_uint (query, "max_points", 0, 2, 1000000, &max_points, error))
+    return NULL;
+
+  if (!(job = load_job (self, id, error)))
+    return NULL;
+
+  if (!(metrics = ljd_store_get_metrics (self->store, id, !latest_only, since_step,
+                                         (guint) max_points, &local_error)))
+    {
+      fail_internal (error, local_error);
+      return NULL;
+    }
+
+  lp_metrics_to_json (metrics, builder);
+  return json_builder_get_root (builder);
+}
+
+static guint
+event_type_mask (guint index)
+{
+  switch (index)
+    {
+    case 0: return 0;
+    case 1: return (1u << LP_EVENT_STATUS) | (1u << LP_EVENT_STAGE);
+    case 2: return 1u << LP_EVENT_METRICS;
+    case 3: return 1u << LP_EVENT_WARNING;
+    case 4: return 1u << LP_EVENT_ERROR;
+    case 5: return 1u << LP_EVENT_CHECKPOINT;
+    default: g_assert_not_reached ();
+    }
+}
+
+JsonNode *
+ljd_service_list_events (LjdService  *self,
+                         gint64       id,
+                         GHashTable  *query,
+                         GError     **error)
+{
+  static const char *types[] = { "all", "status", "metrics", "warning", "error", "checkpoint", NULL };
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gint64 page, per_page, after_id;
+  guint type_index, total = 0;
+
+  if (!param_choice (query, "type", types, "all", &type_index, error) ||
+      !param_uint (query, "page", 1, 1, G_MAXINT32, &page, error) ||
+      !param_uint (query, "per_page", 50, 1, 200, &per_page, error) ||
+      !param_uint (query, "after_id", 0, 0, G_MAXINT64, &after_id, error))
+    return NULL;
+
+  if (!(job = load_job (self, id, error)))
+    return NULL;
+
+  if (!(events = ljd_store_list_events (self->store, id, event_type_mask (type_index), after_id,
+                                        (guint) MIN ((page - 1) * per_page, (gint64) G_MAXUINT),
+                                        (guint) per_page, FALSE, &total, &local_error)))
+    {
+      fail_internal (error, local_error);
+      return NULL;
+    }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "events");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < events->len; i++)
+    lp_event_to_json (g_ptr_array_index (events, i), builder);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "total");
+  json_builder_add_int_value (builder, total);
+  json_builder_set_member_name (builder, "page");
+  json_builder_add_int_value (builder, page);
+  json_builder_set_member_name (builder, "per_page");
+  json_builder_add_int_value (builder, per_page);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+char *
+ljd_export_filename (const char *job_name,
+                     gint64      usec)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autofree char *stamp = g_date_time_format (dt, "%Y%m%d-%H%M%S");
+  GString *name = g_string_new (NULL);
+
+  /* Only characters that are safe in every file system and in a
+   * Content-Disposition header survive; a leading dot would hide the file. */
+  for (const char *p = job_name; p && *p; p++)
+    {
+      char c = *p;
+
+      if (g_ascii_isalnum (c) || c == '_' || c == '-' || (c == '.' && name->len > 0))
+        g_string_append_c (name, c);
+      else
+        g_string_append_c (name, '-');
+    }
+
+  if (name->len == 0)
+    g_string_append (name, "job");
+
+  g_string_append_printf (name, "-events-%s.json", stamp);
+  return g_string_free (name, FALSE);
+}
+
+JsonNode *
+ljd_service_export_events (LjdService  *self,
+                           gint64       id,
+                           char       **filename,
+                           GError     **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (!(job = ljd_service_get_job (self, id, error)))
+    return NULL;
+
+  if (!(events = ljd_store_list_events (self->store, id, 0, 0, 0, G_MAXUINT, TRUE, NULL, &local_error)))
+    {
+      fail_internal (error, local_error);
+      return NULL;
+    }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "job");
+  lp_job_to_json (job, builder);
+  json_builder_set_member_name (builder, "events");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < events->len; i++)
+    lp_event_to_json (g_ptr_array_index (events, i), builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  if (filename != NULL)
+    *filename = ljd_export_filename (lp_job_get_name (job), g_get_real_time ());
+
+  return json_builder_get_root (builder);
+}
+
+/* Webhook ingestion */
+
+char *
+ljd_sign_body (const char *secret,
+               const char *body,
+               gsize       length)
+{
+  g_autofree char *hex = g_compute_hmac_for_data (G_CHECKSUM_SHA256,
+                                                  (const guchar *) secret, strlen (secret),
+                                                  (const guchar *) body, length);
+  return g_strconcat ("sha256=", hex, NULL);
+}
+
+/* Compares in constant time so the signature cannot be guessed byte by byte. */
+static gboolean
+signature_matches (const char *expected,
+                   const char *given)
+{
+  gsize n = strlen (expected);
+  guint8 diff = 0;
+
+  if (given == NULL || strlen (given) != n)
+    return FALSE;
+
+  for (gsize i = 0; i < n; i++)
+    diff |= (guint8) (expected[i] ^ g_ascii_tolower (given[i]));
+
+  return diff == 0;
+}
+
+static void
+set_stage (LpJob          *job,
+           LpStageKind     kind,
+           LpStageStatus   status,
+           gint64          ts,
+           const char     *substatus,
+           const char     *error_message)
+{
+  g_autoptr(GPtrArray) stages = copy_stages (job);
+  LpStage *stage = g_ptr_array_index (stages, kind);
+
+  if (status == LP_STAGE_STATUS_ACTIVE)
+    {
+      /* Starting a stage finishes the ones before it that were running. */
+      for (guint i = 0; i < kind; i++)
+        {
+          LpStage *earlier = g_ptr_array_index (stages, i);
+
+          if (earlier->status == LP_STAGE_STATUS_ACTIVE)
+            {
+              earlier->status = LP_STAGE_STATUS_COMPLETED;
+              earlier->finished_at = ts;
+            }
+        }
+
+      if (stage->status != LP_STAGE_STATUS_ACTIVE || stage->started_at == 0)
+        stage->started_at = ts;
+      stage->finished_at = 0;
+      g_clear_pointer (&stage->error, g_free);
+    }
+  else if (status == LP_STAGE_STATUS_COMPLETED || status == LP_STAGE_STATUS_FAILED)
+    {
+      if (stage->started_at == 0)
+        stage->started_at = ts;
+      stage->finished_at = MAX (ts, stage->started_at);
+      if (status == LP_STAGE_STATUS_FAILED && error_message != NULL)
+        {
+          g_free (stage->error);
+          stage->error = g_strdup (error_message);
+        }
+    }
+  else
+    {
+      stage->started_at = 0;
+      stage->finished_at = 0;
+    }
+
+  stage->status = status;
+  if (substatus != NULL)
+    {
+      g_free (stage->substatus);
+      stage->substatus = g_strdup (substatus);
+    }
+
+  lp_job_set_stages (job, stages);
+}
+
+static gboolean
+apply_metrics (LjdService            *self,
+               LpJob                 *job,
+               const LpTrainerEvent  *event,
+               gint64                 ts,
+               GError               **error)
+{
+  static const LpSeries all_series[] = {
+    LP_SERIES_TRAIN_LOSS, LP_SERIES_VAL_LOSS, LP_SERIES_LEARNING_RATE, LP_SERIES_GPU_UTIL,
+  };
+  const double values[] = { event->train_loss, event->val_loss, event->learning_rate, event->gpu_util };
+  g_autoptr(GError) local_error = NULL;
+  const LpStage *training = g_ptr_array_index (lp_job_get_stages (job), LP_STAGE_TRAINING);
+  gint64 step = MIN (event->step, lp_job_get_total_steps (job));
+
+  for (guint i = 0; i < G_N_ELEMENTS (all_series); i++)
+    {
+      if (!(event->metrics_present & (1u << all_series[i])))
+        continue;
+      if (!ljd_store_add_metric (self->store, lp_job_get_id (job), all_series[i],
+                                 event->step, values[i], ts, &local_error))
+        return fail_internal (error, local_error);
+    }
+
+  if (!ljd_store_set_latest_epoch (self->store, lp_job_get_id (job), event->epoch, ts, &local_error))
+    return fail_internal (error, local_error);
+
+  if (step > lp_job_get_current_step (job))
+    lp_job_set_current_step (job, step);
+  if (!isnan (event->epoch))
+    lp_job_set_epoch (job, lp_display_epoch (event->epoch, lp_job_get_total_epochs (job)));
+
+  /* Metrics mean training is under way, even from a trainer that never
+   * reports stages; the substatus then follows the steps. */
+  if (training->status == LP_STAGE_STATUS_PENDING || training->status == LP_STAGE_STATUS_ACTIVE)
+    {
+      g_autofree char *of = lp_format_count (lp_job_get_total_steps (job));
+      g_autofree char *cur = lp_format_count (lp_job_get_current_step (job));
+      g_autofree char *substatus =
+        g_strdup_printf (_("Epoch %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " - Step %s of %s"),
+                         lp_job_get_epoch (job), lp_job_get_total_epochs (job), cur, of);
+
+      set_stage (job, LP_STAGE_TRAINING, LP_STAGE_STATUS_ACTIVE, ts, substatus, NULL);
+    }
+
+  return TRUE;
+}
+
+typedef struct
+{
+  gboolean finished;
+} ApplyResult;
+
+static gboolean
+apply_event (LjdService            *self,
+             LpJob                 *job,
+             const LpTrainerEvent  *event,
+             gint64                 ts,
+             ApplyResult           *result,
+             GError               **error)
+{
+  LpJobStatus status = lp_job_get_status (job);
+
+  if (lp_job_status_is_finished (status))
+    return TRUE;
+
+  if (status == LP_JOB_STATUS_PROVISIONING &&
+      (event->type == LP_EVENT_METRICS || event->type == LP_EVENT_STAGE ||
+       (event->type == LP_EVENT_STATUS && event->status == LP_JOB_STATUS_TRAINING)))
+    lp_job_set_status (job, LP_JOB_STATUS_TRAINING);
+
+  switch (event->type)
+    {
+    case LP_EVENT_METRICS:
+      return apply_metrics (self, job, event, ts, error);
+
+    case LP_EVENT_STAGE:
+      set_stage (job, event->stage, event->stage_status, ts, event->substatus,
+                 event->error ? event->error : event->message);
+      return TRUE;
+
+    case LP_EVENT_STATUS:
+      if (event->status == LP_JOB_STATUS_COMPLETED || event->status == LP_JOB_STATUS_FAILED)
+        {
+          g_autofree char *why = NULL;
+
+          if (event->status == LP_JOB_STATUS_FAILED)
+            why = g_strdup (event->error ? event->error
+                                         : event->message ? event->message
+                                                          : _("The trainer reported a failure"));
+          finish_job (job, event->status, ts, why);
+          result->finished = TRUE;
+        }
+      return TRUE;
+
+    case LP_EVENT_CHECKPOINT:
+    case LP_EVENT_WARNING:
+    case LP_EVENT_ERROR:
+    default:
+      return TRUE;
+    }
+}
+
+gboolean
+ljd_service_ingest_events (LjdService  *self,
+                           gint64       id,
+                           GPtrArray   *events,
+                           guint       *accepted,
+                           guint       *duplicates,
+                           GError     **error)
+{
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GError) local_error = NULL;
+  ApplyResult result = { FALSE };
+  gint64 now = g_get_real_time ();
+  LpJobStatus status;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), FALSE);
+
+  *accepted = *duplicates = 0;
+
+  if (!(job = load_job (self, id, error)))
+    return FALSE;
+
+  status = lp_job_get_status (job);
+  if (status == LP_JOB_STATUS_QUEUED || lp_job_status_is_finished (status))
+    {
+      g_set_error (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_CONFLICT,
+                   _("Job %" G_GINT64_FORMAT " is %s and takes no events"),
+                   id, lp_job_status_to_string (status));
+      return FALSE;
+    }
+
+  /* One transaction per batch: a batch is recorded whole or not at all. */
+  if (!ljd_store_begin (self->store, &local_error))
+    return fail_internal (error, local_error);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      const LpTrainerEvent *event = g_ptr_array_index (events, i);
+      g_autofree char *message = lp_trainer_event_describe (event);
+      gboolean duplicate = FALSE;
+      gint64 ts = event->ts;
+
+      if (ts == 0 || ts > now + MAX_CLOCK_SKEW_USEC)
+        ts = now;
+
+      if (ljd_store_add_event (self->store, id, ts, event->type, message, event->raw,
+                               event->event_id, &duplicate, &local_error) < 0)
+        {
+          ljd_store_rollback (self->store);
+          return fail_internal (error, local_error);
+        }
+
+      if (duplicate)
+        {
+          (*duplicates)++;
+          continue;
+        }
+
+      (*accepted)++;
+
+      if (!apply_event (self, job, event, ts, &result, error))
+        {
+          ljd_store_rollback (self->store);
+          return FALSE;
+        }
+    }
+
+  if (!save (self, job, error) ||
+      (result.finished && !record_final (self, job, error)))
+    {
+      ljd_store_rollback (self->store);
+      return FALSE;
+    }
+
+  if (!ljd_store_commit (self->store, &local_error))
+    {
+      ljd_store_rollback (self->store);
+      return fail_internal (error, local_error);
+    }
+
+  if (result.finished)
+    {
+      forget_in_provider (self, job);
+      schedule (self);
+    }
+
+  return TRUE;
+}
+
+gboolean
+ljd_service_ingest_webhook (LjdService  *self,
+                            gint64       id,
+                            const char  *body,
+                            gsize        length,
+                            const char  *signature,
+                            guint       *accepted,
+                            guint       *duplicates,
+                            GError     **error)
+{
+  g_autofree char *secret = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), FALSE);
+
+  if (!(secret = ljd_store_get_webhook_secret (self->store, id)))
+    {
+      g_set_error (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_NOT_FOUND,
+                   _("There is no job %" G_GINT64_FORMAT), id);
+      return FALSE;
+    }
+
+  expected = ljd_sign_body (secret, body ? body : "", length);
+  if (!signature_matches (expected, signature))
+    {
+      g_set_error_literal (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_UNAUTHORIZED,
+                           signature == NULL
+                             ? _("The X-Lora-Signature header is missing")
+                             : _("The X-Lora-Signature does not match the body and the job's webhook secret"));
+      return FALSE;
+    }
+
+  if (!(events = lp_trainer_events_parse (body, length, &local_error)))
+    return from_json_error (error, local_error);
+
+  return ljd_service_ingest_events (self, id, events, accepted, duplicates, error);
+}
+
+/* The queue view */
+
+JsonNode *
+ljd_service_get_queue (LjdService  *self,
+                       GError     **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) running = NULL;
+  g_autoptr(GPtrArray) queued = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree gint64 *remaining = NULL;
+  g_autofree gint64 *durations = NULL;
+  g_autofree gint64 *starts = NULL;
+  gint64 now = g_get_real_time ();
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+
+  running = ljd_store_jobs_in_order (self->store,
+                                     (1u << LP_JOB_STATUS_PROVISIONING) |
+                                     (1u << LP_JOB_STATUS_TRAINING) |
+                                     (1u << LP_JOB_STATUS_CANCELLING),
+                                     &local_error);
+  if (running != NULL)
+    queued = ljd_store_jobs_in_order (self->store, 1u << LP_JOB_STATUS_QUEUED, &local_error);
+  if (queued == NULL)
+    {
+      fail_internal (error, local_error);
+      return NULL;
+    }
+
+  remaining = g_new0 (gint64, running->len + 1);
+  durations = g_new0 (gint64, queued->len + 1);
+  starts = g_new0 (gint64, queued->len + 1);
+
+  for (guint i = 0; i < running->len; i++)
+    {
+      LpJob *job = g_ptr_array_index (running, i);
+
+      decorate (job, now, 0);
+      /* A job being cancelled frees its slot in moments, not hours. */
+      remaining[i] = lp_job_get_status (job) == LP_JOB_STATUS_CANCELLING ? 0 : lp_job_get_remaining_s (job);
+    }
+  for (guint i = 0; i < queued->len; i++)
+    {
+      LpJob *job = g_ptr_array_index (queued, i);
+
+      decorate (job, now, i + 1);
+      durations[i] = estimated_duration_s (job);
+    }
+
+  lp_queue_estimate_starts (self->slots, remaining, running->len, durations, queued->len, starts);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "slots");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "max");
+  json_builder_add_int_value (builder, self->slots);
+  json_builder_set_member_name (builder, "used");
+  json_builder_add_int_value (builder, running->len);
+  json_builder_set_member_name (builder, "running");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < running->len; i++)
+    {
+      LpJob *job = g_ptr_array_index (running, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_int_value (builder, lp_job_get_id (job));
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, lp_job_get_name (job));
+      json_builder_set_member_name (builder, "status");
+      json_builder_add_string_value (builder, lp_job_status_to_string (lp_job_get_status (job)));
+      json_builder_set_member_name (builder, "progress");
+      json_builder_add_double_value (builder, lp_job_get_progress (job));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "queued");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < queued->len; i++)
+    {
+      LpJob *job = g_ptr_array_index (queued, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "position");
+      json_builder_add_int_value (builder, i + 1);
+      json_builder_set_member_name (builder, "job");
+      lp_job_to_json (job, builder);
+      lp_json_add_time (builder, "estimated_start", now + starts[i] * G_USEC_PER_SEC);
+      json_builder_set_member_name (builder, "starts_in_s");
+      json_builder_add_int_value (builder, starts[i]);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}

@@ -1,0 +1,204 @@
+/* main.c: lora-jobd, the shared job service
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+
+#include "ljd-daemon.h"
+#include "ljd-store.h"
+
+static char *
+default_db_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "lora-jobd", "jobs.db", NULL);
+}
+
+static gboolean
+parse_listen (const char  *spec,
+              char       **host,
+              guint       *port,
+              GError     **error)
+{
+  const char *colon = strrchr (spec, ':');
+  guint64 value;
+
+  if (colon == NULL ||
+      !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &value, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("--listen takes HOST:PORT, for example 127.0.0.1:8787 or [::1]:0, not “%s”"),
+                   spec);
+      return FALSE;
+    }
+
+  if (spec[0] == '[' && colon > spec + 1 && colon[-1] == ']')
+    *host = g_strndup (spec + 1, colon - spec - 2);
+  else
+    *host = g_strndup (spec, colon - spec);
+  *port = (guint) value;
+
+  return TRUE;
+}
+
+static int
+token_main (int    argc,
+            char **argv)
+{
+  g_autofree char *db = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LjdStore) store = NULL;
+  g_autofree char *token = NULL;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("The database file"), N_("FILE") },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("add NAME — print a new API token for user NAME"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("lora-jobd token: %s\n", error->message);
+      return 2;
+    }
+
+  /* argv: lora-jobd token add NAME */
+  if (argc != 4 || !g_str_equal (argv[2], "add"))
+    {
+      g_printerr (_("Usage: lora-jobd token add NAME [--db FILE]\n"));
+      return 2;
+    }
+
+  if (db == NULL)
+    db = default_db_path ();
+
+  if (!(store = ljd_store_open (db, &error)) ||
+      !(token = ljd_store_add_token (store, argv[3], &error)))
+    {
+      g_printerr ("lora-jobd token: %s\n", error->message);
+      return 1;
+    }
+
+  g_print ("%s\n", token);
+  return 0;
+}
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *listen = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *host = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LjdDaemon) daemon = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  gint slots = 3;
+  double time_scale = 1.0;
+  gboolean demo = FALSE, version = FALSE;
+  guint port = 8787;
+  GOptionEntry entries[] = {
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+      N_("Address to listen on (default 127.0.0.1:8787; port 0 picks a free one)"), N_("HOST:PORT") },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+      N_("The database file (default ~/.local/share/lora-jobd/jobs.db)"), N_("FILE") },
+    { "slots", 0, 0, G_OPTION_ARG_INT, &slots,
+      N_("How many jobs may run at once (default 3)"), N_("N") },
+    { "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &time_scale,
+      N_("Run simulated work F times faster (default 1)"), N_("F") },
+    { "demo", 0, 0, G_OPTION_ARG_NONE, &demo,
+      N_("Fill an empty database with a realistic history"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc > 1 && g_str_equal (argv[1], "token"))
+    return token_main (argc, argv);
+
+  context = g_option_context_new (_("— the LoRA Pipeline job service"));
+  g_option_context_set_description (context,
+                                    _("Commands:\n  lora-jobd token add NAME [--db FILE]   print a new API token for NAME\n"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("lora-jobd: %s\n", error->message);
+      return 2;
+    }
+
+  if (version)
+    {
+      g_print ("lora-jobd %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (argc > 1)
+    {
+      g_printerr (_("lora-jobd: unexpected argument “%s”\n"), argv[1]);
+      return 2;
+    }
+
+  if (slots < 1 || slots > 1000)
+    {
+      g_printerr (_("lora-jobd: --slots must be from 1 to 1000\n"));
+      return 2;
+    }
+
+  if (!(time_scale >= 0.001 && time_scale <= 1e6))
+    {
+      g_printerr (_("lora-jobd: --time-scale must be from 0.001 to 1000000\n"));
+      return 2;
+    }
+
+  if (listen == NULL)
+    host = g_strdup ("127.0.0.1");
+  else if (!parse_listen (listen, &host, &port, &error))
+    {
+      g_printerr ("lora-jobd: %s\n", error->message);
+      return 2;
+    }
+
+  if (db == NULL)
+    db = default_db_path ();
+
+  if (!(daemon = ljd_daemon_new (db, (guint) slots, time_scale, &error)) ||
+      (demo && !ljd_daemon_seed_demo (daemon, &error)) ||
+      !ljd_daemon_listen (daemon, host, port, &error))
+    {
+      g_printerr ("lora-jobd: %s\n", error->message);
+      return 1;
+    }
+
+  /* Scripts and tests wait for this exact line to learn the port. */
+  g_print ("listening on %s\n", ljd_daemon_get_url (daemon));
+  fflush (stdout);
+
+  ljd_daemon_start (daemon);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+  g_main_loop_run (loop);
+
+  ljd_daemon_stop (daemon);
+  return 0;
+}
