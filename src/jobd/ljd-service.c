@@ -913,7 +913,6 @@ one_of (const char  *value,
 static char *
 new_secret (void)
 {
-  g_autoptr(GBytes) bytes = NULL;
   guint8 raw[32];
   GString *hex = g_string_sized_new (64);
 

@@ -259,7 +259,6 @@ emit_step (Emitter *e,
     {
       g_autofree char *id = g_strdup_printf ("sim-error-%" G_GINT64_FORMAT, s);
       JsonObject *data = emit (e, t, id, "error", p->fail_message);
-      g_autofree char *substatus = NULL;
 
       json_object_set_int_member (data, "step", s);
       json_object_set_string_member (data, "error", p->fail_message);

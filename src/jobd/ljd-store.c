@@ -415,6 +415,7 @@ ljd_store_add_token (LjdStore    *self,
                      const char  *user,
                      GError     **error)
 {
+  g_autofree char *random = NULL;
   g_autofree char *token = NULL;
   g_autofree char *hash = NULL;
   sqlite3_stmt *s;
@@ -430,7 +431,8 @@ ljd_store_add_token (LjdStore    *self,
       return NULL;
     }
 
-  token = g_strconcat ("lm_", random_hex (24), NULL);
+  random = random_hex (24);
+  token = g_strconcat ("lm_", random, NULL);
   hash = hash_token (token);
 
   if (!ljd_store_begin (self, error))

@@ -1,0 +1,45 @@
+# build-aux/deps.sh: installs what building and testing need, on Debian 12.
+#
+# Sourced by run.sh and test.sh. It asks apt only for packages that are
+# missing, so a machine that has everything starts instantly.
+
+LORA_PACKAGES=(
+  # build
+  meson ninja-build pkg-config gcc gettext
+  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev
+  libgtk-4-dev libadwaita-1-dev
+  # tests: widget tests under Xvfb in a D-Bus session, accessibility
+  # through AT-SPI, metadata validators
+  python3 xvfb xauth dbus-x11 at-spi2-core python3-gi python3-pyatspi
+  gir1.2-atspi-2.0 desktop-file-utils appstream
+)
+
+lora_missing_packages () {
+  local missing=() pkg
+  for pkg in "${LORA_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  echo "${missing[@]}"
+}
+
+lora_install_deps () {
+  local missing
+  missing=$(lora_missing_packages)
+  if [ -z "$missing" ]; then
+    return 0
+  fi
+
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing packages: $missing" >&2
+    echo "Install them with: sudo apt-get install -y --no-install-recommends $missing" >&2
+    return 1
+  fi
+
+  echo "Installing: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing
+}
