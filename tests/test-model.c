@@ -11,6 +11,8 @@
 #include "lp-job.h"
 #include "lp-json.h"
 #include "lp-metrics.h"
+#include "lp-page.h"
+#include "lp-queue.h"
 #include "lp-trainer-event.h"
 
 static void
@@ -407,6 +409,96 @@ test_trainer_event_errors (void)
     }
 }
 
+static void
+test_job_page_round_trip (void)
+{
+  g_autoptr(LpJobPage) page = lp_job_page_new ();
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(LpJobPage) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (page->jobs, sample_job ());
+  page->total = 287;
+  page->page = 2;
+  page->per_page = 25;
+  page->counts[LP_JOB_STATUS_QUEUED] = 5;
+  page->count_active = 2;
+  page->count_all = 287;
+  lp_job_page_to_json (page, builder);
+  node = json_builder_get_root (builder);
+
+  parsed = lp_job_page_new_from_json (json_node_get_object (node), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (parsed->jobs->len, ==, 1);
+  g_assert_cmpstr (lp_job_get_name (g_ptr_array_index (parsed->jobs, 0)), ==, "Elena Morales Financial");
+  g_assert_cmpint (parsed->total, ==, 287);
+  g_assert_cmpint (lp_job_page_get_n_pages (parsed), ==, 12);
+  g_assert_cmpint (parsed->counts[LP_JOB_STATUS_QUEUED], ==, 5);
+  g_assert_cmpint (parsed->count_active, ==, 2);
+}
+
+static void
+test_event_page_errors_name_the_element (void)
+{
+  const char *json = "{\"events\": [{\"id\": 1, \"ts\": \"2025-12-18T14:28:15Z\", \"type\": \"status\"},"
+                     " {\"id\": 2, \"ts\": \"2025-12-18T14:28:16Z\", \"type\": \"bogus\"}],"
+                     " \"total\": 2, \"page\": 1, \"per_page\": 50}";
+  g_autoptr(JsonObject) obj = lp_json_parse_object (json, strlen (json), NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LpEventPage) page = lp_event_page_new_from_json (obj, &error);
+
+  g_assert_null (page);
+  g_assert_nonnull (strstr (error->message, "events[1]"));
+}
+
+static void
+test_queue_round_trip (void)
+{
+  g_autoptr(LpQueue) queue = lp_queue_new ();
+  g_autoptr(LpJob) running = sample_job ();
+  g_autoptr(LpJob) waiting = sample_job ();
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(LpQueue) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+  const LpQueueEntry *entry;
+  const LpQueueSlot *slot;
+
+  queue->max_slots = 3;
+  lp_queue_add_running (queue, running);
+  lp_job_set_status (waiting, LP_JOB_STATUS_QUEUED);
+  lp_queue_add_queued (queue, waiting, G_GINT64_CONSTANT (1766082300) * G_USEC_PER_SEC, 12000);
+  lp_queue_to_json (queue, builder);
+  node = json_builder_get_root (builder);
+
+  parsed = lp_queue_new_from_json (json_node_get_object (node), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (parsed->max_slots, ==, 3);
+  g_assert_cmpuint (parsed->running->len, ==, 1);
+  slot = g_ptr_array_index (parsed->running, 0);
+  g_assert_cmpfloat (slot->progress, ==, 42.5);
+  g_assert_cmpint (slot->status, ==, LP_JOB_STATUS_TRAINING);
+  entry = g_ptr_array_index (parsed->queued, 0);
+  g_assert_cmpint (entry->position, ==, 1);
+  g_assert_cmpint (entry->starts_in_s, ==, 12000);
+  g_assert_cmpint (entry->estimated_start, ==, G_GINT64_CONSTANT (1766082300) * G_USEC_PER_SEC);
+  g_assert_cmpint (lp_job_get_status (entry->job), ==, LP_JOB_STATUS_QUEUED);
+}
+
+static void
+test_api_error (void)
+{
+  const char *body = "{\"error\": {\"code\": \"conflict\", \"message\": \"Job 3 has already finished\"}}";
+  g_autofree char *code = NULL;
+  g_autofree char *message = NULL;
+
+  g_assert_true (lp_json_parse_api_error (body, strlen (body), &code, &message));
+  g_assert_cmpstr (code, ==, "conflict");
+  g_assert_cmpstr (message, ==, "Job 3 has already finished");
+  g_assert_false (lp_json_parse_api_error ("<html>502</html>", 16, NULL, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -424,6 +516,10 @@ main (int   argc,
   g_test_add_func ("/model/metrics/round-trip", test_metrics_round_trip);
   g_test_add_func ("/model/trainer-event/parse", test_trainer_event_parsing);
   g_test_add_func ("/model/trainer-event/errors", test_trainer_event_errors);
+  g_test_add_func ("/model/job-page/round-trip", test_job_page_round_trip);
+  g_test_add_func ("/model/event-page/errors", test_event_page_errors_name_the_element);
+  g_test_add_func ("/model/queue/round-trip", test_queue_round_trip);
+  g_test_add_func ("/model/api-error", test_api_error);
 
   return g_test_run ();
 }

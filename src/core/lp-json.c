@@ -309,3 +309,29 @@ lp_json_builder_to_string (JsonBuilder *builder)
 
   return lp_json_to_string (root, FALSE);
 }
+
+/* Reads the service's {"error": {"code", "message"}} body; FALSE when the
+ * body is something else (a proxy's HTML page, say). */
+gboolean
+lp_json_parse_api_error (const char  *data,
+                         gsize        length,
+                         char       **code,
+                         char       **message)
+{
+  g_autoptr(JsonObject) root = lp_json_parse_object (data, length, NULL);
+  JsonObject *error = NULL;
+  const char *c = NULL, *m = NULL;
+
+  if (root == NULL ||
+      !lp_json_get_object (root, "error", TRUE, &error, NULL) ||
+      !lp_json_get_string (error, "code", TRUE, &c, NULL) ||
+      !lp_json_get_string (error, "message", TRUE, &m, NULL))
+    return FALSE;
+
+  if (code != NULL)
+    *code = g_strdup (c);
+  if (message != NULL)
+    *message = g_strdup (m);
+
+  return TRUE;
+}

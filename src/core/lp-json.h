@@ -72,5 +72,9 @@ void        lp_json_add_string_or_null (JsonBuilder *builder,
 char       *lp_json_to_string        (JsonNode     *node,
                                       gboolean      pretty);
 char       *lp_json_builder_to_string (JsonBuilder *builder);
+gboolean    lp_json_parse_api_error  (const char   *data,
+                                      gsize         length,
+                                      char        **code,
+                                      char        **message);
 
 G_END_DECLS
