@@ -7,7 +7,7 @@ LORA_PACKAGES=(
   # build
   meson ninja-build pkg-config gcc gettext
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev
-  libgtk-4-dev libadwaita-1-dev
+  libgtk-4-dev libadwaita-1-dev libsecret-1-dev adwaita-icon-theme
   # tests: widget tests under Xvfb in a D-Bus session, accessibility
   # through AT-SPI, metadata validators
   python3 xvfb xauth dbus-x11 at-spi2-core python3-gi python3-pyatspi

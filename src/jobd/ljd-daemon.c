@@ -90,6 +90,22 @@ ljd_daemon_seed_demo (LjdDaemon  *self,
   return ljd_demo_seed (self->service, error);
 }
 
+/* The app's private service issues itself a fresh token at every start;
+ * revoking the previous ones keeps its database from collecting them. */
+char *
+ljd_daemon_issue_token (LjdDaemon   *self,
+                        const char  *user,
+                        gboolean     revoke_others,
+                        GError     **error)
+{
+  g_return_val_if_fail (LJD_IS_DAEMON (self), NULL);
+
+  if (revoke_others && !ljd_store_revoke_tokens (self->store, user, error))
+    return NULL;
+
+  return ljd_store_add_token (self->store, user, error);
+}
+
 /* Providers pick up running jobs only once the server listens, because the
  * simulator reports through it. */
 void

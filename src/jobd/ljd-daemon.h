@@ -26,6 +26,10 @@ gboolean    ljd_daemon_listen       (LjdDaemon   *self,
                                      GError     **error);
 gboolean    ljd_daemon_seed_demo    (LjdDaemon   *self,
                                      GError     **error);
+char       *ljd_daemon_issue_token  (LjdDaemon   *self,
+                                     const char  *user,
+                                     gboolean     revoke_others,
+                                     GError     **error);
 void        ljd_daemon_start        (LjdDaemon   *self);
 void        ljd_daemon_stop         (LjdDaemon   *self);
 const char *ljd_daemon_get_url      (LjdDaemon   *self);

@@ -496,6 +496,20 @@ ljd_store_lookup_token (LjdStore   *self,
   return user;
 }
 
+gboolean
+ljd_store_revoke_tokens (LjdStore    *self,
+                         const char  *user,
+                         GError     **error)
+{
+  sqlite3_stmt *s;
+
+  g_return_val_if_fail (LJD_IS_STORE (self), FALSE);
+
+  s = stmt (self, "DELETE FROM tokens WHERE user_id IN (SELECT id FROM users WHERE name = ?)");
+  bind_text (s, 1, user);
+  return run_done (self, s, _("revoking tokens"), error);
+}
+
 /* Jobs */
 
 #define JOB_COLUMNS \

@@ -49,6 +49,9 @@ char       *ljd_store_add_token          (LjdStore      *self,
                                           GError       **error);
 char       *ljd_store_lookup_token       (LjdStore      *self,
                                           const char    *token);
+gboolean    ljd_store_revoke_tokens      (LjdStore      *self,
+                                          const char    *user,
+                                          GError       **error);
 
 /* Jobs */
 gboolean    ljd_store_insert_job         (LjdStore      *self,

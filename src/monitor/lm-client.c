@@ -1,0 +1,768 @@
+/* lm-client.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <libsoup/soup.h>
+
+#include "lp-json.h"
+#include "lm-client.h"
+
+/* Backoff of the health check while the service is unreachable. */
+static const guint retry_delays_s[] = { 5, 10, 20, 40, 60 };
+
+struct _LmClient
+{
+  GObject      parent_instance;
+
+  SoupSession *session;
+  char        *base_url;
+  char        *token;
+  char        *user;
+  char        *last_error;
+
+  gint64       retry_at;       /* monotonic µs of the next health check */
+  guint        retry_id;
+  guint        retry_index;
+  guint        reachable : 1;
+  guint        checking : 1;
+};
+
+G_DEFINE_FINAL_TYPE (LmClient, lm_client, G_TYPE_OBJECT)
+G_DEFINE_QUARK (lm-client-error-quark, lm_client_error)
+
+enum {
+  PROP_0,
+  PROP_BASE_URL,
+  PROP_TOKEN,
+  PROP_USER,
+  PROP_REACHABLE,
+  PROP_RETRY_AT,
+  PROP_LAST_ERROR,
+  N_PROPS
+};
+
+enum {
+  RECONNECTED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+typedef gpointer (*ParseFunc) (JsonObject  *object,
+                               GError     **error);
+
+static void
+lm_client_dispose (GObject *object)
+{
+  LmClient *self = (LmClient *) object;
+
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (lm_client_parent_class)->dispose (object);
+}
+
+static void
+lm_client_finalize (GObject *object)
+{
+  LmClient *self = (LmClient *) object;
+
+  g_clear_pointer (&self->base_url, g_free);
+  g_clear_pointer (&self->token, g_free);
+  g_clear_pointer (&self->user, g_free);
+  g_clear_pointer (&self->last_error, g_free);
+
+  G_OBJECT_CLASS (lm_client_parent_class)->finalize (object);
+}
+
+static void
+lm_client_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  LmClient *self = LM_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL: g_value_set_string (value, self->base_url); break;
+    case PROP_TOKEN: g_value_set_string (value, self->token); break;
+    case PROP_USER: g_value_set_string (value, self->user); break;
+    case PROP_REACHABLE: g_value_set_boolean (value, self->reachable); break;
+    case PROP_RETRY_AT: g_value_set_int64 (value, self->retry_at); break;
+    case PROP_LAST_ERROR: g_value_set_string (value, self->last_error); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+lm_client_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  LmClient *self = LM_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      {
+        g_autofree char *url = g_value_dup_string (value);
+
+        /* Paths are appended to the base, so it never ends in a slash. */
+        while (url != NULL && g_str_has_suffix (url, "/"))
+          url[strlen (url) - 1] = '\0';
+        g_free (self->base_url);
+        self->base_url = g_steal_pointer (&url);
+      }
+      break;
+    case PROP_TOKEN:
+      g_free (self->token);
+      self->token = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+lm_client_class_init (LmClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = lm_client_dispose;
+  object_class->finalize = lm_client_finalize;
+  object_class->get_property = lm_client_get_property;
+  object_class->set_property = lm_client_set_property;
+
+  properties[PROP_BASE_URL] =
+    g_param_spec_string ("base-url", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TOKEN] =
+    g_param_spec_string ("token", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_USER] =
+    g_param_spec_string ("user", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REACHABLE] =
+    g_param_spec_boolean ("reachable", NULL, NULL, TRUE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RETRY_AT] =
+    g_param_spec_int64 ("retry-at", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LAST_ERROR] =
+    g_param_spec_string ("last-error", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * LmClient::reconnected:
+   *
+   * The service answers again after being unreachable; views refresh.
+   */
+  signals[RECONNECTED] =
+    g_signal_new ("reconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+lm_client_init (LmClient *self)
+{
+  self->reachable = TRUE;
+  self->session = soup_session_new_with_options ("timeout", 20,
+                                                 "idle-timeout", 60,
+                                                 "user-agent", "lora-monitor/" PACKAGE_VERSION,
+                                                 NULL);
+}
+
+LmClient *
+lm_client_new (const char *base_url,
+               const char *token)
+{
+  return g_object_new (LM_TYPE_CLIENT, "base-url", base_url, "token", token, NULL);
+}
+
+const char *
+lm_client_get_base_url (LmClient *self)
+{
+  g_return_val_if_fail (LM_IS_CLIENT (self), NULL);
+  return self->base_url;
+}
+
+const char *
+lm_client_get_token (LmClient *self)
+{
+  g_return_val_if_fail (LM_IS_CLIENT (self), NULL);
+  return self->token;
+}
+
+const char *
+lm_client_get_user (LmClient *self)
+{
+  g_return_val_if_fail (LM_IS_CLIENT (self), NULL);
+  return self->user;
+}
+
+gboolean
+lm_client_get_reachable (LmClient *self)
+{
+  g_return_val_if_fail (LM_IS_CLIENT (self), FALSE);
+  return self->reachable;
+}
+
+gint64
+lm_client_get_retry_at (LmClient *self)
+{
+  g_return_val_if_fail (LM_IS_CLIENT (self), 0);
+  return self->retry_at;
+}
+
+const char *
+lm_client_get_last_error (LmClient *self)
+{
+  g_return_val_if_fail (LM_IS_CLIENT (self), NULL);
+  return self->last_error;
+}
+
+/* Reachability */
+
+static void schedule_health_check (LmClient *self);
+
+static void
+set_reachable (LmClient   *self,
+               gboolean    reachable,
+               const char *error_message)
+{
+  if (g_strcmp0 (self->last_error, error_message) != 0)
+    {
+      g_free (self->last_error);
+      self->last_error = g_strdup (error_message);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);
+    }
+
+  if (self->reachable == !!reachable)
+    return;
+
+  self->reachable = !!reachable;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
+
+  if (reachable)
+    {
+      g_clear_handle_id (&self->retry_id, g_source_remove);
+      self->retry_index = 0;
+      self->retry_at = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_AT]);
+      g_signal_emit (self, signals[RECONNECTED], 0);
+    }
+  else
+    schedule_health_check (self);
+}
+
+static void
+health_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(LmClient) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+
+  self->checking = FALSE;
+
+  if (error == NULL && msg != NULL && soup_message_get_status (msg) == SOUP_STATUS_OK)
+    {
+      set_reachable (self, TRUE, NULL);
+      return;
+    }
+
+  if (self->retry_index + 1 < G_N_ELEMENTS (retry_delays_s))
+    self->retry_index++;
+  schedule_health_check (self);
+}
+
+static gboolean
+health_check_cb (gpointer user_data)
+{
+  LmClient *self = user_data;
+  g_autofree char *url = g_strconcat (self->base_url, "/api/health", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+
+  self->retry_id = 0;
+
+  if (msg == NULL || self->checking)
+    return G_SOURCE_REMOVE;
+
+  self->checking = TRUE;
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, NULL,
+                                    health_cb, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_health_check (LmClient *self)
+{
+  guint delay = retry_delays_s[self->retry_index];
+
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  self->retry_at = g_get_monotonic_time () + (gint64) delay * G_USEC_PER_SEC;
+  self->retry_id = g_timeout_add_seconds (delay, health_check_cb, self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_AT]);
+}
+
+void
+lm_client_retry_now (LmClient *self)
+{
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  if (self->reachable)
+    return;
+
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  health_check_cb (self);
+}
+
+/* Requests */
+
+typedef struct
+{
+  ParseFunc       parse;
+  GDestroyNotify  free_result;
+  guint           expect_empty : 1;
+} RequestData;
+
+static GError *
+error_for_status (LmClient    *self,
+                  SoupMessage *msg,
+                  GBytes      *body)
+{
+  guint status = soup_message_get_status (msg);
+  g_autofree char *message = NULL;
+  gsize len = 0;
+  const char *data = body ? g_bytes_get_data (body, &len) : NULL;
+  LmClientError code;
+
+  if (!lp_json_parse_api_error (data, len, NULL, &message))
+    message = g_strdup_printf (_("The service answered %u %s"), status,
+                               soup_message_get_reason_phrase (msg) ? soup_message_get_reason_phrase (msg) : "");
+
+  switch (status)
+    {
+    case SOUP_STATUS_UNAUTHORIZED: code = LM_CLIENT_ERROR_UNAUTHORIZED; break;
+    case SOUP_STATUS_NOT_FOUND: code = LM_CLIENT_ERROR_NOT_FOUND; break;
+    case SOUP_STATUS_CONFLICT: code = LM_CLIENT_ERROR_CONFLICT; break;
+    case SOUP_STATUS_BAD_REQUEST:
+    case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:
+      code = LM_CLIENT_ERROR_INVALID;
+      break;
+    default:
+      code = LM_CLIENT_ERROR_SERVER;
+      break;
+    }
+
+  return g_error_new_literal (LM_CLIENT_ERROR, code, message);
+}
+
+static void
+request_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LmClient *self = g_task_get_source_object (task);
+  RequestData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  g_autoptr(JsonObject) root = NULL;
+  guint status;
+  gpointer parsed;
+  gsize len;
+  const char *bytes;
+
+  if (error != NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+
+      set_reachable (self, FALSE, error->message);
+      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
+                               _("Can't reach the job service at %s: %s"),
+                               self->base_url, error->message);
+      return;
+    }
+
+  status = soup_message_get_status (msg);
+
+  /* A gateway in front of the service that cannot reach it counts as the
+   * service being away, not as the service failing. */
+  if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
+      status == SOUP_STATUS_GATEWAY_TIMEOUT)
+    {
+      g_autoptr(GError) gateway = error_for_status (self, msg, body);
+
+      set_reachable (self, FALSE, gateway->message);
+      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
+                               "%s", gateway->message);
+      return;
+    }
+
+  set_reachable (self, TRUE, NULL);
+
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      g_task_return_error (task, error_for_status (self, msg, body));
+      return;
+    }
+
+  if (data->expect_empty)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  bytes = g_bytes_get_data (body, &len);
+  if (!(root = lp_json_parse_object (bytes, len, &error)) ||
+      !(parsed = data->parse (root, &error)))
+    {
+      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_PROTOCOL,
+                               _("The job service sent something unexpected: %s"), error->message);
+      return;
+    }
+
+  g_task_return_pointer (task, parsed, data->free_result);
+}
+
+static void
+send_request (LmClient            *self,
+              const char          *method,
+              const char          *path,
+              JsonObject          *body,
+              ParseFunc            parse,
+              GDestroyNotify       free_result,
+              gpointer             source_tag,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *url = g_strconcat (self->base_url ? self->base_url : "", path, NULL);
+  g_autoptr(SoupMessage) msg = NULL;
+  RequestData *data = g_new0 (RequestData, 1);
+
+  data->parse = parse;
+  data->free_result = free_result;
+  data->expect_empty = parse == NULL;
+  g_task_set_task_data (task, data, g_free);
+  g_task_set_source_tag (task, source_tag);
+
+  if (!(msg = soup_message_new (method, url)))
+    {
+      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
+                               _("“%s” is not a valid service address"),
+                               self->base_url ? self->base_url : "");
+      return;
+    }
+
+  if (self->token != NULL && self->token[0] != '\0')
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", self->token, NULL);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    }
+
+  if (body != NULL)
+    {
+      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), body);
+      g_autofree char *text = lp_json_to_string (node, FALSE);
+      g_autoptr(GBytes) bytes = NULL;
+      gsize len = strlen (text);
+
+      bytes = g_bytes_new_take (g_steal_pointer (&text), len);
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, cancellable,
+                                    request_cb, g_steal_pointer (&task));
+}
+
+static gpointer
+propagate (LmClient      *self,
+           GAsyncResult  *result,
+           gpointer       source_tag,
+           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gpointer
+parse_me (JsonObject  *object,
+          GError     **error)
+{
+  const char *user = NULL;
+
+  if (!lp_json_get_string (object, "user", TRUE, &user, error))
+    return NULL;
+
+  return g_strdup (user);
+}
+
+static void
+me_cb (GObject      *object,
+       GAsyncResult *result,
+       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LmClient *self = LM_CLIENT (object);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *user = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (user == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (g_strcmp0 (user, self->user) != 0)
+    {
+      g_free (self->user);
+      self->user = g_strdup (user);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER]);
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&user), g_free);
+}
+
+void
+lm_client_get_me_async (LmClient            *self,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  /* The answer also fills LmClient:user, which the views use for "You". */
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lm_client_get_me_async);
+  send_request (self, "GET", "/api/me", NULL, parse_me, g_free, parse_me,
+                cancellable, me_cb, task);
+}
+
+char *
+lm_client_get_me_finish (LmClient      *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  return propagate (self, result, lm_client_get_me_async, error);
+}
+
+void
+lm_client_list_jobs_async (LmClient            *self,
+                           const char          *status,
+                           const char          *range,
+                           const char          *query,
+                           guint                page,
+                           guint                per_page,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autofree char *q = g_uri_escape_string (query ? query : "", NULL, FALSE);
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  path = g_strdup_printf ("/api/training/jobs?status=%s&range=%s&q=%s&page=%u&per_page=%u",
+                          status ? status : "all", range ? range : "all", q,
+                          MAX (page, 1u), CLAMP (per_page, 1u, 100u));
+  send_request (self, "GET", path, NULL,
+                (ParseFunc) lp_job_page_new_from_json, (GDestroyNotify) lp_job_page_free,
+                lm_client_list_jobs_async, cancellable, callback, user_data);
+}
+
+LpJobPage *
+lm_client_list_jobs_finish (LmClient      *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  return propagate (self, result, lm_client_list_jobs_async, error);
+}
+
+void
+lm_client_get_job_async (LmClient            *self,
+                         gint64               id,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autofree char *path = g_strdup_printf ("/api/training/jobs/%" G_GINT64_FORMAT, id);
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  send_request (self, "GET", path, NULL,
+                (ParseFunc) lp_job_new_from_json, g_object_unref,
+                lm_client_get_job_async, cancellable, callback, user_data);
+}
+
+LpJob *
+lm_client_get_job_finish (LmClient      *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  return propagate (self, result, lm_client_get_job_async, error);
+}
+
+void
+lm_client_get_queue_async (LmClient            *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  send_request (self, "GET", "/api/training/queue", NULL,
+                (ParseFunc) lp_queue_new_from_json, (GDestroyNotify) lp_queue_free,
+                lm_client_get_queue_async, cancellable, callback, user_data);
+}
+
+LpQueue *
+lm_client_get_queue_finish (LmClient      *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  return propagate (self, result, lm_client_get_queue_async, error);
+}
+
+/* The create response alone carries the job's webhook secret. */
+typedef struct
+{
+  LpJob *job;
+  char  *webhook_secret;
+} Created;
+
+static void
+created_free (Created *created)
+{
+  g_clear_object (&created->job);
+  g_free (created->webhook_secret);
+  g_free (created);
+}
+
+static gpointer
+parse_created (JsonObject  *object,
+               GError     **error)
+{
+  const char *secret = NULL;
+  g_autoptr(LpJob) job = NULL;
+  Created *created;
+
+  if (!lp_json_get_string (object, "webhook_secret", FALSE, &secret, error) ||
+      !(job = lp_job_new_from_json (object, error)))
+    return NULL;
+
+  created = g_new0 (Created, 1);
+  created->job = g_steal_pointer (&job);
+  created->webhook_secret = g_strdup (secret);
+  return created;
+}
+
+void
+lm_client_create_job_async (LmClient            *self,
+                            JsonObject          *request,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  send_request (self, "POST", "/api/training/jobs", request,
+                parse_created, (GDestroyNotify) created_free,
+                lm_client_create_job_async, cancellable, callback, user_data);
+}
+
+LpJob *
+lm_client_create_job_finish (LmClient      *self,
+                             GAsyncResult  *result,
+                             char         **webhook_secret,
+                             GError       **error)
+{
+  Created *created = propagate (self, result, lm_client_create_job_async, error);
+  LpJob *job;
+
+  if (created == NULL)
+    return NULL;
+
+  job = g_steal_pointer (&created->job);
+  if (webhook_secret != NULL)
+    *webhook_secret = g_steal_pointer (&created->webhook_secret);
+  created_free (created);
+
+  return job;
+}
+
+void
+lm_client_cancel_job_async (LmClient            *self,
+                            gint64               id,
+                            const char          *reason,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autofree char *path = g_strdup_printf ("/api/training/jobs/%" G_GINT64_FORMAT "/cancel", id);
+  g_autoptr(JsonObject) body = json_object_new ();
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  json_object_set_string_member (body, "reason", reason);
+  send_request (self, "POST", path, body,
+                (ParseFunc) lp_job_new_from_json, g_object_unref,
+                lm_client_cancel_job_async, cancellable, callback, user_data);
+}
+
+LpJob *
+lm_client_cancel_job_finish (LmClient      *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  return propagate (self, result, lm_client_cancel_job_async, error);
+}
+
+void
+lm_client_delete_job_async (LmClient            *self,
+                            gint64               id,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autofree char *path = g_strdup_printf ("/api/training/jobs/%" G_GINT64_FORMAT, id);
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  send_request (self, "DELETE", path, NULL, NULL, NULL,
+                lm_client_delete_job_async, cancellable, callback, user_data);
+}
+
+gboolean
+lm_client_delete_job_finish (LmClient      *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
