@@ -10,7 +10,7 @@ G_DEFINE_INTERFACE (LjdProvider, ljd_provider, G_TYPE_OBJECT)
 
 static gboolean
 ljd_provider_real_validate_config (LjdProvider  *self,
-                                   JsonObject   *config,
+                                   LpJob        *job,
                                    GError      **error)
 {
   return TRUE;
@@ -36,13 +36,17 @@ ljd_provider_get_name (LjdProvider *self)
   return LJD_PROVIDER_GET_IFACE (self)->get_name (self);
 }
 
+/* Checks the config of @job, a job about to be created, against the rest
+ * of it: a config can be wrong only for its job (a failure step beyond the
+ * last step), and that is the creator's mistake, not a run's failure. */
 gboolean
 ljd_provider_validate_config (LjdProvider  *self,
-                              JsonObject   *config,
+                              LpJob        *job,
                               GError      **error)
 {
   g_return_val_if_fail (LJD_IS_PROVIDER (self), FALSE);
-  return LJD_PROVIDER_GET_IFACE (self)->validate_config (self, config, error);
+  g_return_val_if_fail (LP_IS_JOB (job), FALSE);
+  return LJD_PROVIDER_GET_IFACE (self)->validate_config (self, job, error);
 }
 
 void

@@ -29,7 +29,7 @@ struct _LjdProviderInterface
 
   const char *(*get_name)        (LjdProvider          *self);
   gboolean    (*validate_config) (LjdProvider          *self,
-                                  JsonObject           *config,
+                                  LpJob                *job,
                                   GError              **error);
   void        (*start)           (LjdProvider          *self,
                                   LpJob                *job,
@@ -49,7 +49,7 @@ struct _LjdProviderInterface
 
 const char *ljd_provider_get_name        (LjdProvider          *self);
 gboolean    ljd_provider_validate_config (LjdProvider          *self,
-                                          JsonObject           *config,
+                                          LpJob                *job,
                                           GError              **error);
 void        ljd_provider_start           (LjdProvider          *self,
                                           LpJob                *job,

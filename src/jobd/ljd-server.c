@@ -524,7 +524,15 @@ route_job (LjdServer         *self,
       else if (method_is (msg, "DELETE"))
         {
           if (ljd_service_delete_job (self->service, id, &error))
-            soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+            {
+              soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+              /* libsoup drops the Content-Length of a 204, then takes the
+               * length-less response for one that ends at EOF and closes
+               * the connection without a word; a client reusing it for its
+               * next request gets a reset. Saying so lets it reconnect. */
+              soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                            "Connection", "close");
+            }
           else
             respond_error (msg, error);
         }

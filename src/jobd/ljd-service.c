@@ -1015,13 +1015,6 @@ ljd_service_create_job (LjdService   *self,
       return NULL;
     }
 
-  if (!ljd_provider_validate_config (provider, config, &local_error))
-    {
-      invalid (error, _("“config” is not valid for the %s provider: %s"),
-               provider_name, local_error->message);
-      return NULL;
-    }
-
   job = lp_job_new ();
   lp_job_set_name (job, name);
   lp_job_set_status (job, LP_JOB_STATUS_QUEUED);
@@ -1037,6 +1030,14 @@ ljd_service_create_job (LjdService   *self,
   lp_job_set_preset (job, preset);
   lp_job_set_provider (job, provider_name);
   lp_job_set_config (job, config);
+
+  /* Validated on the whole job: a config may be wrong only for its job. */
+  if (!ljd_provider_validate_config (provider, job, &local_error))
+    {
+      invalid (error, _("“config” is not valid for the %s provider: %s"),
+               provider_name, local_error->message);
+      return NULL;
+    }
 
   secret = new_secret ();
 
@@ -1613,8 +1614,9 @@ ljd_export_filename (const char *job_name,
   GString *name = g_string_new (NULL);
 
   /* Only characters that are safe in every file system and in a
-   * Content-Disposition header survive; a leading dot would hide the file. */
-  for (const char *p = job_name; p && *p; p++)
+   * Content-Disposition header survive; a leading dot would hide the file.
+   * Names are UTF-8, so a character is replaced whole, not byte by byte. */
+  for (const char *p = job_name; p && *p; p = g_utf8_next_char (p))
     {
       char c = *p;
 

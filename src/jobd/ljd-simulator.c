@@ -126,17 +126,18 @@ ljd_simulator_get_name (LjdProvider *provider)
 
 static gboolean
 ljd_simulator_validate_config (LjdProvider  *provider,
-                               JsonObject   *config,
+                               LpJob        *job,
                                GError      **error)
 {
   LjdSimParams params;
-  gint64 fail_at = 0;
   gboolean ok;
 
-  /* total_steps is checked against fail_at_step by the run itself; here
-   * the keys and their types are what matters. */
-  lp_json_get_int (config, "fail_at_step", FALSE, &fail_at, NULL);
-  ok = ljd_sim_params_init (&params, config, MAX (fail_at, 1), 1, NULL, NULL, error);
+  /* The same check the run makes when it starts, so that a config the run
+   * would refuse (fail_at_step beyond total_steps) is refused at creation
+   * instead of failing the job as soon as it gets a slot. */
+  ok = ljd_sim_params_init (&params, lp_job_get_config (job), lp_job_get_total_steps (job),
+                            lp_job_get_total_epochs (job), lp_job_get_gpu_type (job),
+                            lp_job_get_pricing (job), error);
   ljd_sim_params_clear (&params);
 
   return ok;
