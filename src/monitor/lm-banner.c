@@ -31,7 +31,13 @@ static GParamSpec *properties[N_PROPS];
 static void
 lm_banner_dispose (GObject *object)
 {
+  GtkWidget *child;
+
   gtk_widget_dispose_template (GTK_WIDGET (object), LM_TYPE_BANNER);
+
+  /* Only bound children are cleared by the template; the root goes here. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))))
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (lm_banner_parent_class)->dispose (object);
 }

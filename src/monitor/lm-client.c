@@ -253,18 +253,23 @@ set_reachable (LmClient   *self,
     return;
 
   self->reachable = !!reachable;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
 
+  /* The retry time is set before anyone hears of the change, so a banner
+   * can say at once when the next attempt comes. */
   if (reachable)
     {
       g_clear_handle_id (&self->retry_id, g_source_remove);
       self->retry_index = 0;
       self->retry_at = 0;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_AT]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
       g_signal_emit (self, signals[RECONNECTED], 0);
     }
   else
-    schedule_health_check (self);
+    {
+      schedule_health_check (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
+    }
 }
 
 static void

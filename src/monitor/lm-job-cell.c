@@ -79,6 +79,9 @@ lm_job_duration_text (LpJob  *job,
       }
     case LP_JOB_STATUS_FAILED:
     case LP_JOB_STATUS_CANCELLED:
+      /* Removed from the queue: it never ran, so it never stopped. */
+      if (lp_job_get_started_at (job) == 0)
+        return g_strdup ("—");
       return lp_format_stopped_at (elapsed);
     default:
       return lp_format_duration (elapsed);

@@ -130,6 +130,7 @@ poll_cb (gpointer data)
 static void
 lm_job_page_dispose (GObject *object)
 {
+  GtkWidget *child;
   LmJobPage *self = (LmJobPage *) object;
 
   if (self->cancellable != NULL)
@@ -140,6 +141,10 @@ lm_job_page_dispose (GObject *object)
   g_clear_object (&self->job);
 
   gtk_widget_dispose_template (GTK_WIDGET (object), LM_TYPE_JOB_PAGE);
+
+  /* Only bound children are cleared by the template; the root goes here. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))))
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (lm_job_page_parent_class)->dispose (object);
 }

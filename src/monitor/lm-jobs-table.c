@@ -33,6 +33,7 @@ struct _LmJobsTable
   LmClient      *client;
   GSettings     *settings;
   char          *tab;
+  char          *query;
   GListStore    *jobs;
   GHashTable    *jobs_by_id;     /* id -> LpJob in jobs */
   GCancellable  *cancellable;
@@ -384,6 +385,15 @@ filters_changed_cb (LmJobsTable *self)
 static void
 search_changed_cb (LmJobsTable *self)
 {
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  /* The entry also reports when nothing changed (at start, on Escape in an
+   * empty field); only a new query is worth a request. */
+  if (g_strcmp0 (text, self->query) == 0)
+    return;
+
+  g_free (self->query);
+  self->query = g_strdup (text);
   filters_changed_cb (self);
 }
 
@@ -457,6 +467,8 @@ clear_filters_action (GtkWidget  *widget,
   gtk_drop_down_set_selected (self->status_dropdown, 0);
   gtk_drop_down_set_selected (self->range_dropdown, G_N_ELEMENTS (range_values) - 1);
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  g_free (self->query);
+  self->query = g_strdup ("");
   g_signal_handlers_unblock_by_func (self->search_entry, search_changed_cb, self);
   g_signal_handlers_unblock_by_func (self->range_dropdown, filters_changed_cb, self);
   g_signal_handlers_unblock_by_func (self->status_dropdown, filters_changed_cb, self);
@@ -574,6 +586,7 @@ lm_jobs_table_constructed (GObject *object)
 static void
 lm_jobs_table_dispose (GObject *object)
 {
+  GtkWidget *child;
   LmJobsTable *self = (LmJobsTable *) object;
 
   if (self->cancellable != NULL)
@@ -584,10 +597,15 @@ lm_jobs_table_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), LM_TYPE_JOBS_TABLE);
 
+  /* Only bound children are cleared by the template; the root goes here. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
+
   g_clear_object (&self->jobs);
   g_clear_pointer (&self->jobs_by_id, g_hash_table_unref);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->tab, g_free);
+  g_clear_pointer (&self->query, g_free);
 
   G_OBJECT_CLASS (lm_jobs_table_parent_class)->dispose (object);
 }
@@ -688,6 +706,7 @@ lm_jobs_table_init (LmJobsTable *self)
 
   self->page = 1;
   self->n_pages = 1;
+  self->query = g_strdup ("");
   self->jobs = g_list_store_new (LP_TYPE_JOB);
   self->jobs_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->settings = g_settings_new (APP_ID);

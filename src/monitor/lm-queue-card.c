@@ -71,7 +71,13 @@ preset_label (const char *preset)
 static void
 lm_queue_card_dispose (GObject *object)
 {
+  GtkWidget *child;
+
   gtk_widget_dispose_template (GTK_WIDGET (object), LM_TYPE_QUEUE_CARD);
+
+  /* Only bound children are cleared by the template; the root goes here. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))))
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (lm_queue_card_parent_class)->dispose (object);
 }

@@ -197,6 +197,7 @@ lm_queue_view_map (GtkWidget *widget)
 static void
 lm_queue_view_dispose (GObject *object)
 {
+  GtkWidget *child;
   LmQueueView *self = (LmQueueView *) object;
 
   if (self->cancellable != NULL)
@@ -206,6 +207,10 @@ lm_queue_view_dispose (GObject *object)
   lm_queue_view_set_client (self, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), LM_TYPE_QUEUE_VIEW);
+
+  /* Only bound children are cleared by the template; the root goes here. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (lm_queue_view_parent_class)->dispose (object);
 }
