@@ -499,6 +499,34 @@ test_api_error (void)
   g_assert_false (lp_json_parse_api_error ("<html>502</html>", 16, NULL, NULL));
 }
 
+static void
+test_json_writer (void)
+{
+  const char *doc = "{\"money\": 0.07, \"rate\": 0.74, \"whole\": 2.0, \"tiny\": 1e-05,"
+                    " \"third\": 0.3333333333333333, \"n\": -42, \"big\": 9007199254740993,"
+                    " \"s\": \"quote \\\" back \\\\ nl \\n tab \\t ctl \\u0001 ü\","
+                    " \"list\": [true, false, null, {}], \"empty\": []}";
+  g_autoptr(JsonObject) obj = lp_json_parse_object (doc, strlen (doc), NULL);
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), obj);
+  g_autofree char *compact = lp_json_to_string (node, FALSE);
+  g_autofree char *pretty = lp_json_to_string (node, TRUE);
+  g_autoptr(JsonObject) again = NULL;
+
+  g_assert_cmpstr (compact, ==,
+                   "{\"money\":0.07,\"rate\":0.74,\"whole\":2.0,\"tiny\":1e-05,"
+                   "\"third\":0.3333333333333333,\"n\":-42,\"big\":9007199254740993,"
+                   "\"s\":\"quote \\\" back \\\\ nl \\n tab \\t ctl \\u0001 ü\","
+                   "\"list\":[true,false,null,{}],\"empty\":[]}");
+
+  /* Both forms read back to the same values. */
+  again = lp_json_parse_object (pretty, strlen (pretty), NULL);
+  g_assert_nonnull (again);
+  g_assert_cmpfloat (json_object_get_double_member (again, "third"), ==, 1.0 / 3.0);
+  g_assert_cmpint (json_object_get_int_member (again, "big"), ==, G_GINT64_CONSTANT (9007199254740993));
+  g_assert_cmpstr (json_object_get_string_member (again, "s"), ==, "quote \" back \\ nl \n tab \t ctl \001 ü");
+  g_assert_nonnull (strstr (pretty, "\n  \"money\" : 0.07,"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -520,6 +548,7 @@ main (int   argc,
   g_test_add_func ("/model/event-page/errors", test_event_page_errors_name_the_element);
   g_test_add_func ("/model/queue/round-trip", test_queue_round_trip);
   g_test_add_func ("/model/api-error", test_api_error);
+  g_test_add_func ("/model/json/writer", test_json_writer);
 
   return g_test_run ();
 }

@@ -12,6 +12,8 @@
 #include "lp-calc.h"
 #include "lp-format.h"
 #include "lp-json.h"
+#include "lp-page.h"
+#include "lp-queue.h"
 #include "lp-trainer-event.h"
 #include "ljd-service.h"
 
@@ -281,18 +283,27 @@ usec_to_s (gint64 usec)
   return usec / G_USEC_PER_SEC;
 }
 
+/* Simulated work runs --time-scale times faster, so its expected duration
+ * shrinks with it; every other provider's work takes real time. */
 static gint64
-estimated_duration_s (LpJob *job)
+estimated_duration_s (LjdService *self,
+                      LpJob      *job)
 {
-  return lp_estimated_duration_s (lp_job_get_estimate_min (job),
-                                  lp_job_get_estimate_max (job),
-                                  lp_job_get_hourly_rate (job),
-                                  lp_job_get_total_steps (job));
+  gint64 duration = lp_estimated_duration_s (lp_job_get_estimate_min (job),
+                                             lp_job_get_estimate_max (job),
+                                             lp_job_get_hourly_rate (job),
+                                             lp_job_get_total_steps (job));
+
+  if (g_strcmp0 (lp_job_get_provider (job), "simulator") == 0 && self->time_scale > 0)
+    duration = (gint64) (duration / self->time_scale);
+
+  return duration;
 }
 
 static gint64
-remaining_for (LpJob  *job,
-               gint64  now)
+remaining_for (LjdService *self,
+               LpJob      *job,
+               gint64      now)
 {
   GPtrArray *stages = lp_job_get_stages (job);
   const LpStage *training = g_ptr_array_index (stages, LP_STAGE_TRAINING);
@@ -306,16 +317,17 @@ remaining_for (LpJob  *job,
   if (remaining < 0)
     {
       gint64 elapsed = lp_job_get_started_at (job) ? usec_to_s (now - lp_job_get_started_at (job)) : 0;
-      remaining = MAX (0, estimated_duration_s (job) - elapsed);
+      remaining = MAX (0, estimated_duration_s (self, job) - elapsed);
     }
 
   return remaining;
 }
 
 static void
-decorate (LpJob  *job,
-          gint64  now,
-          gint64  queue_position)
+decorate (LjdService *self,
+          LpJob      *job,
+          gint64      now,
+          gint64      queue_position)
 {
   LpJobStatus status = lp_job_get_status (job);
   gint64 started = lp_job_get_started_at (job);
@@ -334,7 +346,7 @@ decorate (LpJob  *job,
   else if (started != 0)
     {
       gint64 elapsed = MAX (0, usec_to_s (now - started));
-      gint64 remaining = remaining_for (job, now);
+      gint64 remaining = remaining_for (self, job, now);
       double cost = lp_cost_for_elapsed (elapsed, rate);
 
       lp_job_set_elapsed_s (job, elapsed);
@@ -344,7 +356,7 @@ decorate (LpJob  *job,
     }
   else
     {
-      gint64 duration = estimated_duration_s (job);
+      gint64 duration = estimated_duration_s (self, job);
 
       lp_job_set_elapsed_s (job, 0);
       lp_job_set_cost (job, 0);
@@ -427,7 +439,7 @@ ljd_service_get_job (LjdService  *self,
   if (lp_job_get_status (job) == LP_JOB_STATUS_QUEUED && !(ids = queued_ids (self, error)))
     return NULL;
 
-  decorate (job, g_get_real_time (), position_in (ids, id));
+  decorate (self, job, g_get_real_time (), position_in (ids, id));
   return g_steal_pointer (&job);
 }
 
@@ -540,9 +552,10 @@ finish_job (LpJob       *job,
         }
       else
         {
-          /* A cancelled stage is neither done nor broken: it stays where it
-           * stopped, and the job's status says why. */
-          stage->finished_at = 0;
+          /* A cancelled stage is neither done nor broken: it keeps its
+           * status, stopped at the cancel time so its duration stops too,
+           * and the job's status says why. */
+          stage->finished_at = when;
         }
     }
 
@@ -1163,15 +1176,16 @@ ljd_service_list_jobs (LjdService  *self,
   g_autoptr(GArray) ids = NULL;
   g_autoptr(GError) local_error = NULL;
   LjdJobFilter filter = { 0 };
-  guint status_index, range_index, total = 0, counts[LP_N_JOB_STATUSES], active = 0, all = 0;
-  gint64 page, per_page, now = g_get_real_time ();
+  guint status_index, range_index, total = 0, counts[LP_N_JOB_STATUSES];
+  gint64 page_number, per_page, now = g_get_real_time ();
+  g_autoptr(LpJobPage) page = NULL;
   const char *q = query ? g_hash_table_lookup (query, "q") : NULL;
 
   g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
 
   if (!param_choice (query, "status", statuses, "all", &status_index, error) ||
       !param_choice (query, "range", ranges, "all", &range_index, error) ||
-      !param_uint (query, "page", 1, 1, G_MAXINT32, &page, error) ||
+      !param_uint (query, "page", 1, 1, G_MAXINT32, &page_number, error) ||
       !param_uint (query, "per_page", 25, 1, 100, &per_page, error))
     return NULL;
 
@@ -1184,7 +1198,7 @@ ljd_service_list_jobs (LjdService  *self,
   filter.status_mask = status_masks[status_index];
   filter.created_since = range_days[range_index] ? now - range_days[range_index] * G_TIME_SPAN_DAY : 0;
   filter.query = q;
-  filter.offset = (guint) MIN ((page - 1) * per_page, (gint64) G_MAXUINT);
+  filter.offset = (guint) MIN ((page_number - 1) * per_page, (gint64) G_MAXUINT);
   filter.limit = (guint) per_page;
 
   if (!(jobs = ljd_store_list_jobs (self->store, &filter, &total, &local_error)) ||
@@ -1197,43 +1211,26 @@ ljd_service_list_jobs (LjdService  *self,
   if (!(ids = queued_ids (self, error)))
     return NULL;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "jobs");
-  json_builder_begin_array (builder);
+  page = lp_job_page_new ();
+  page->total = total;
+  page->page = page_number;
+  page->per_page = per_page;
   for (guint i = 0; i < jobs->len; i++)
     {
       LpJob *job = g_ptr_array_index (jobs, i);
 
-      decorate (job, now, position_in (ids, lp_job_get_id (job)));
-      lp_job_to_json (job, builder);
+      decorate (self, job, now, position_in (ids, lp_job_get_id (job)));
+      g_ptr_array_add (page->jobs, g_object_ref (job));
     }
-  json_builder_end_array (builder);
-
-  json_builder_set_member_name (builder, "total");
-  json_builder_add_int_value (builder, total);
-  json_builder_set_member_name (builder, "page");
-  json_builder_add_int_value (builder, page);
-  json_builder_set_member_name (builder, "per_page");
-  json_builder_add_int_value (builder, per_page);
-
-  json_builder_set_member_name (builder, "counts");
-  json_builder_begin_object (builder);
   for (guint i = 0; i < LP_N_JOB_STATUSES; i++)
     {
-      json_builder_set_member_name (builder, lp_job_status_to_string ((LpJobStatus) i));
-      json_builder_add_int_value (builder, counts[i]);
-      all += counts[i];
+      page->counts[i] = counts[i];
+      page->count_all += counts[i];
       if (lp_job_status_is_active ((LpJobStatus) i))
-        active += counts[i];
+        page->count_active += counts[i];
     }
-  json_builder_set_member_name (builder, "active");
-  json_builder_add_int_value (builder, active);
-  json_builder_set_member_name (builder, "all");
-  json_builder_add_int_value (builder, all);
-  json_builder_end_object (builder);
 
-  json_builder_end_object (builder);
-
+  lp_job_page_to_json (page, builder);
   return json_builder_get_root (builder);
 }
 
@@ -1568,11 +1565,12 @@ ljd_service_list_events (LjdService  *self,
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(LpJob) job = NULL;
   g_autoptr(GError) local_error = NULL;
-  gint64 page, per_page, after_id;
+  gint64 page_number, per_page, after_id;
+  g_autoptr(LpEventPage) page = NULL;
   guint type_index, total = 0;
 
   if (!param_choice (query, "type", types, "all", &type_index, error) ||
-      !param_uint (query, "page", 1, 1, G_MAXINT32, &page, error) ||
+      !param_uint (query, "page", 1, 1, G_MAXINT32, &page_number, error) ||
       !param_uint (query, "per_page", 50, 1, 200, &per_page, error) ||
       !param_uint (query, "after_id", 0, 0, G_MAXINT64, &after_id, error))
     return NULL;
@@ -1581,26 +1579,19 @@ ljd_service_list_events (LjdService  *self,
     return NULL;
 
   if (!(events = ljd_store_list_events (self->store, id, event_type_mask (type_index), after_id,
-                                        (guint) MIN ((page - 1) * per_page, (gint64) G_MAXUINT),
+                                        (guint) MIN ((page_number - 1) * per_page, (gint64) G_MAXUINT),
                                         (guint) per_page, FALSE, &total, &local_error)))
     {
       fail_internal (error, local_error);
       return NULL;
     }
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "events");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < events->len; i++)
-    lp_event_to_json (g_ptr_array_index (events, i), builder);
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "total");
-  json_builder_add_int_value (builder, total);
-  json_builder_set_member_name (builder, "page");
-  json_builder_add_int_value (builder, page);
-  json_builder_set_member_name (builder, "per_page");
-  json_builder_add_int_value (builder, per_page);
-  json_builder_end_object (builder);
+  page = lp_event_page_new ();
+  g_ptr_array_extend_and_steal (page->events, g_steal_pointer (&events));
+  page->total = total;
+  page->page = page_number;
+  page->per_page = per_page;
+  lp_event_page_to_json (page, builder);
 
   return json_builder_get_root (builder);
 }
@@ -1859,6 +1850,22 @@ apply_event (LjdService            *self,
     }
 }
 
+static gboolean
+all_known (LjdService *self,
+           gint64      id,
+           GPtrArray  *events)
+{
+  for (guint i = 0; i < events->len; i++)
+    {
+      const LpTrainerEvent *event = g_ptr_array_index (events, i);
+
+      if (!ljd_store_has_event_source (self->store, id, event->event_id))
+        return FALSE;
+    }
+
+  return events->len > 0;
+}
+
 gboolean
 ljd_service_ingest_events (LjdService  *self,
                            gint64       id,
@@ -1883,6 +1890,14 @@ ljd_service_ingest_events (LjdService  *self,
   status = lp_job_get_status (job);
   if (status == LP_JOB_STATUS_QUEUED || lp_job_status_is_finished (status))
     {
+      /* A trainer retrying a batch that was stored just before the job
+       * finished hears that it was stored, not that it is too late. */
+      if (all_known (self, id, events))
+        {
+          *duplicates = events->len;
+          return TRUE;
+        }
+
       g_set_error (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_CONFLICT,
                    _("Job %" G_GINT64_FORMAT " is %s and takes no events"),
                    id, lp_job_status_to_string (status));
@@ -2000,6 +2015,7 @@ ljd_service_get_queue (LjdService  *self,
   g_autofree gint64 *remaining = NULL;
   g_autofree gint64 *durations = NULL;
   g_autofree gint64 *starts = NULL;
+  g_autoptr(LpQueue) queue = NULL;
   gint64 now = g_get_real_time ();
 
   g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
@@ -2025,7 +2041,7 @@ ljd_service_get_queue (LjdService  *self,
     {
       LpJob *job = g_ptr_array_index (running, i);
 
-      decorate (job, now, 0);
+      decorate (self, job, now, 0);
       /* A job being cancelled frees its slot in moments, not hours. */
       remaining[i] = lp_job_get_status (job) == LP_JOB_STATUS_CANCELLING ? 0 : lp_job_get_remaining_s (job);
     }
@@ -2033,57 +2049,20 @@ ljd_service_get_queue (LjdService  *self,
     {
       LpJob *job = g_ptr_array_index (queued, i);
 
-      decorate (job, now, i + 1);
-      durations[i] = estimated_duration_s (job);
+      decorate (self, job, now, i + 1);
+      durations[i] = estimated_duration_s (self, job);
     }
 
   lp_queue_estimate_starts (self->slots, remaining, running->len, durations, queued->len, starts);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "slots");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "max");
-  json_builder_add_int_value (builder, self->slots);
-  json_builder_set_member_name (builder, "used");
-  json_builder_add_int_value (builder, running->len);
-  json_builder_set_member_name (builder, "running");
-  json_builder_begin_array (builder);
+  queue = lp_queue_new ();
+  queue->max_slots = self->slots;
   for (guint i = 0; i < running->len; i++)
-    {
-      LpJob *job = g_ptr_array_index (running, i);
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "id");
-      json_builder_add_int_value (builder, lp_job_get_id (job));
-      json_builder_set_member_name (builder, "name");
-      json_builder_add_string_value (builder, lp_job_get_name (job));
-      json_builder_set_member_name (builder, "status");
-      json_builder_add_string_value (builder, lp_job_status_to_string (lp_job_get_status (job)));
-      json_builder_set_member_name (builder, "progress");
-      json_builder_add_double_value (builder, lp_job_get_progress (job));
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
-  json_builder_set_member_name (builder, "queued");
-  json_builder_begin_array (builder);
+    lp_queue_add_running (queue, g_ptr_array_index (running, i));
   for (guint i = 0; i < queued->len; i++)
-    {
-      LpJob *job = g_ptr_array_index (queued, i);
+    lp_queue_add_queued (queue, g_ptr_array_index (queued, i),
+                         now + starts[i] * G_USEC_PER_SEC, starts[i]);
 
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "position");
-      json_builder_add_int_value (builder, i + 1);
-      json_builder_set_member_name (builder, "job");
-      lp_job_to_json (job, builder);
-      lp_json_add_time (builder, "estimated_start", now + starts[i] * G_USEC_PER_SEC);
-      json_builder_set_member_name (builder, "starts_in_s");
-      json_builder_add_int_value (builder, starts[i]);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
+  lp_queue_to_json (queue, builder);
   return json_builder_get_root (builder);
 }

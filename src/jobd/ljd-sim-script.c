@@ -258,7 +258,17 @@ emit_step (Emitter *e,
   if (p->fail_at_step > 0 && s == p->fail_at_step)
     {
       g_autofree char *id = g_strdup_printf ("sim-error-%" G_GINT64_FORMAT, s);
-      JsonObject *data = emit (e, t, id, "error", p->fail_message);
+      g_autofree char *mid = g_strdup_printf ("sim-metrics-%" G_GINT64_FORMAT, s);
+      JsonObject *data;
+
+      /* The last step reached is reported before the crash, so the job
+       * says where it failed rather than where it last logged. */
+      data = emit (e, t, mid, "metrics", NULL);
+      json_object_set_int_member (data, "step", s);
+      json_object_set_double_member (data, "epoch", round (epoch * 1000) / 1000);
+      json_object_set_double_member (data, "train_loss", round (ljd_sim_train_loss (p, s) * 10000) / 10000);
+
+      data = emit (e, t, id, "error", p->fail_message);
 
       json_object_set_int_member (data, "step", s);
       json_object_set_string_member (data, "error", p->fail_message);

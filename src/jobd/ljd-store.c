@@ -410,6 +410,16 @@ random_hex (gsize n_bytes)
   return g_string_free (g_steal_pointer (&str), FALSE);
 }
 
+static gboolean
+is_blank (const char *str)
+{
+  for (; *str; str = g_utf8_next_char (str))
+    if (!g_unichar_isspace (g_utf8_get_char (str)))
+      return FALSE;
+
+  return TRUE;
+}
+
 char *
 ljd_store_add_token (LjdStore    *self,
                      const char  *user,
@@ -423,8 +433,8 @@ ljd_store_add_token (LjdStore    *self,
 
   g_return_val_if_fail (LJD_IS_STORE (self), NULL);
 
-  if (user == NULL || *user == '\0' || !g_utf8_validate (user, -1, NULL) ||
-      g_utf8_strlen (user, -1) > 100)
+  if (user == NULL || !g_utf8_validate (user, -1, NULL) ||
+      g_utf8_strlen (user, -1) > 100 || is_blank (user))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            _("A user name must be 1 to 100 characters of UTF-8"));
@@ -997,6 +1007,22 @@ ljd_store_add_event (LjdStore    *self,
     }
 
   return sqlite3_last_insert_rowid (self->db);
+}
+
+gboolean
+ljd_store_has_event_source (LjdStore   *self,
+                            gint64      job_id,
+                            const char *source_id)
+{
+  sqlite3_stmt *s = stmt (self, "SELECT 1 FROM events WHERE job_id = ? AND source_id = ?");
+  gboolean found;
+
+  sqlite3_bind_int64 (s, 1, job_id);
+  bind_text (s, 2, source_id);
+  found = sqlite3_step (s) == SQLITE_ROW;
+  sqlite3_reset (s);
+
+  return found;
 }
 
 GPtrArray *

@@ -97,6 +97,9 @@ gint64      ljd_store_add_event          (LjdStore      *self,
                                           const char    *source_id,
                                           gboolean      *duplicate,
                                           GError       **error);
+gboolean    ljd_store_has_event_source   (LjdStore      *self,
+                                          gint64         job_id,
+                                          const char    *source_id);
 GPtrArray  *ljd_store_list_events        (LjdStore      *self,
                                           gint64         job_id,
                                           guint          type_mask,
