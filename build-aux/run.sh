@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and starts lora-jobd with demo data on
-# http://127.0.0.1:8787 (the app arrives in a later issue and will take its
-# place here). Ctrl+C stops it; the demo database is kept between runs.
+# Installs what is missing, builds, and starts lora-monitor with its
+# built-in job service and a demo history (about 300 jobs, two training,
+# five queued). The demo database lives in ~/.local/share/lora-monitor and
+# is kept between runs; delete it to start over.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -16,12 +17,6 @@ if [ ! -f "$builddir/build.ninja" ]; then
 fi
 meson compile -C "$builddir"
 
-datadir=${XDG_DATA_HOME:-$HOME/.local/share}/lora-jobd
-db="$datadir/demo.db"
-mkdir -p "$datadir"
-
-token=$("$builddir/src/jobd/lora-jobd" token add "${USER:-$(id -un)}" --db "$db")
-echo "API token for ${USER:-$(id -un)}: $token"
-echo "Try: curl -H 'Authorization: Bearer $token' http://127.0.0.1:8787/api/training/queue"
-
-exec "$builddir/src/jobd/lora-jobd" --listen "${LORA_LISTEN:-127.0.0.1:8787}" --db "$db" --demo
+# Run from the build tree: the settings schema is compiled there.
+export GSETTINGS_SCHEMA_DIR="$PWD/$builddir/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
+exec "$builddir/src/monitor/lora-monitor" --demo "$@"

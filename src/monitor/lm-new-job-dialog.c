@@ -341,6 +341,9 @@ lm_new_job_dialog_init (LmNewJobDialog *self)
   inputs_changed_cb (self);
   self->name_touched = FALSE;
   update_validation (self);
+
+  /* Typing starts with the name, the one field without a good default. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->name_row));
 }
 
 GtkWidget *
