@@ -12,6 +12,8 @@ LORA_PACKAGES=(
   # through AT-SPI, metadata validators
   python3 xvfb xauth dbus-x11 at-spi2-core python3-gi python3-pyatspi
   gir1.2-atspi-2.0 desktop-file-utils appstream
+  # the sanitizer pass (AddressSanitizer and UBSan through clang)
+  clang-14 libclang-rt-14-dev
 )
 
 lora_missing_packages () {

@@ -97,7 +97,10 @@ ljd_simulator_init (LjdSimulator *self)
 {
   self->runs = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                       (GDestroyNotify) sim_run_free);
-  self->session = soup_session_new_with_options ("timeout", 30,
+  /* The simulator only ever talks to its own service on loopback, where a
+   * system proxy would be wrong; NULL turns proxies off for this session. */
+  self->session = soup_session_new_with_options ("proxy-resolver", NULL,
+                                                 "timeout", 30,
                                                  "user-agent", "lora-jobd-simulator/" PACKAGE_VERSION,
                                                  NULL);
 }

@@ -279,9 +279,11 @@ health_cb (GObject      *object,
 {
   g_autoptr(LmClient) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  GBytes *bytes = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
   SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (object), result);
 
+  /* Only the status matters to a health check. */
+  g_clear_pointer (&bytes, g_bytes_unref);
   self->checking = FALSE;
 
   if (error == NULL && msg != NULL && soup_message_get_status (msg) == SOUP_STATUS_OK)
