@@ -228,6 +228,28 @@ test_parse_object_errors (void)
 
   {
     g_autoptr(GError) error = NULL;
+    g_autoptr(GString) deep = g_string_new ("{\"a\": ");
+    g_autoptr(JsonObject) ok = NULL;
+
+    for (guint i = 0; i < 200000; i++)
+      g_string_append_c (deep, '[');
+    g_assert_null (lp_json_parse_object (deep->str, deep->len, &error));
+    g_assert_error (error, LP_JSON_ERROR, LP_JSON_ERROR_INVALID);
+
+    /* Brackets inside strings are text, not nesting. */
+    {
+      g_autoptr(GString) text = g_string_new ("{\"a\": \"");
+
+      for (guint i = 0; i < 500; i++)
+        g_string_append (text, "[{");
+      g_string_append (text, "\\\"\"}");
+      ok = lp_json_parse_object (text->str, text->len, NULL);
+    }
+    g_assert_nonnull (ok);
+  }
+
+  {
+    g_autoptr(GError) error = NULL;
     const char latin1[] = "{\"name\": \"Caf\xe9\"}";
 
     g_assert_null (lp_json_parse_object (latin1, sizeof latin1 - 1, &error));

@@ -490,10 +490,11 @@ class RoutingTests(TestCase):
                 r = self.jobd.post(path, big, headers=dict(extra, **{'Content-Type': 'application/json'}))
                 self.assertError(r, 413, 'payload_too_large')
 
-        # Without a Content-Length the limit holds all the same.
+        # A body of unknown length is refused before any of it is read,
+        # so the limit cannot be walked around with chunked encoding.
         def chunks():
-            for i in range(0, len(big), 1 << 20):
-                yield big[i:i + (1 << 20)]
+            yield b'{"name": '
+            yield b'"chunked"}'
 
         conn = http.client.HTTPConnection(self.jobd.host, self.jobd.port, timeout=30)
         try:
@@ -501,10 +502,15 @@ class RoutingTests(TestCase):
                          headers={'Authorization': 'Bearer ' + self.jobd.token,
                                   'Content-Type': 'application/json'})
             resp = conn.getresponse()
-            self.assertEqual(resp.status, 413)
-            self.assertEqual(json.loads(resp.read())['error']['code'], 'payload_too_large')
+            self.assertEqual(resp.status, 411)
+            self.assertEqual(json.loads(resp.read())['error']['code'], 'length_required')
         finally:
             conn.close()
+
+        # A stranger is turned away on the headers alone.
+        r = self.jobd.post('/api/training/jobs', body_of(1 << 20), token=None,
+                           headers={'Content-Type': 'application/json'})
+        self.assertError(r, 401, 'unauthorized')
 
         # Exactly 16 MiB is not too large: it reaches validation.
         r = self.jobd.post('/api/training/jobs', body_of(limit), headers={'Content-Type': 'application/json'})

@@ -14,6 +14,53 @@
 
 G_DEFINE_QUARK (lp-json-error-quark, lp_json_error)
 
+/* json-glib parses recursively with no limit, so a few hundred kilobytes
+ * of brackets would exhaust the stack; the depth is checked first. */
+static guint
+nesting_depth (const char *data,
+               gsize       length)
+{
+  guint depth = 0, deepest = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+
+      switch (c)
+        {
+        case '"':
+          in_string = TRUE;
+          break;
+        case '[':
+        case '{':
+          depth++;
+          deepest = MAX (deepest, depth);
+          if (deepest > LP_JSON_MAX_DEPTH)
+            return deepest;
+          break;
+        case ']':
+        case '}':
+          if (depth > 0)
+            depth--;
+          break;
+        default:
+          break;
+        }
+    }
+
+  return deepest;
+}
+
 JsonObject *
 lp_json_parse_object (const char  *data,
                       gsize        length,
@@ -34,6 +81,13 @@ lp_json_parse_object (const char  *data,
     {
       g_set_error_literal (error, LP_JSON_ERROR, LP_JSON_ERROR_INVALID,
                            _("The body is not valid UTF-8"));
+      return NULL;
+    }
+
+  if (nesting_depth (data, length) > LP_JSON_MAX_DEPTH)
+    {
+      g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_INVALID,
+                   _("The body nests arrays and objects more than %d deep"), LP_JSON_MAX_DEPTH);
       return NULL;
     }
 

@@ -14,6 +14,10 @@ G_BEGIN_DECLS
 
 #define LP_JSON_ERROR (lp_json_error_quark ())
 
+/* Deeper documents are refused before parsing; no API object nests more
+ * than a handful of levels. */
+#define LP_JSON_MAX_DEPTH 64
+
 typedef enum {
   LP_JSON_ERROR_INVALID,  /* the document is not JSON or not the expected shape */
   LP_JSON_ERROR_MISSING,  /* a required member is absent */

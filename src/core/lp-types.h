@@ -20,6 +20,11 @@ typedef enum {
 
 #define LP_N_JOB_STATUSES (LP_JOB_STATUS_CANCELLED + 1)
 
+/* The statuses that hold a slot, as bits (1 << status) for sets of them. */
+#define LP_ACTIVE_STATUS_MASK ((1u << LP_JOB_STATUS_PROVISIONING) | \
+                               (1u << LP_JOB_STATUS_TRAINING) | \
+                               (1u << LP_JOB_STATUS_CANCELLING))
+
 typedef enum {
   LP_STAGE_PREPROCESSING,
   LP_STAGE_MODEL_LOADING,

@@ -13,8 +13,6 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "lp-calc.h"
-#include "lp-format.h"
 #include "lp-trainer-event.h"
 #include "ljd-demo.h"
 #include "ljd-sim-script.h"
@@ -48,9 +46,6 @@ static const char *domains[] = {
 };
 
 static const char *presets[] = { "fast", "balanced", "quality" };
-static const char *reasons[] = {
-  "loss_not_decreasing", "cost_too_high", "wrong_configuration", "testing", "other",
-};
 
 static const char *
 pick (GRand       *rand,
@@ -113,33 +108,28 @@ insert (LjdService  *service,
                                                            lp_job_get_name (job), -1);
   g_autoptr(JsonObject) queued = json_object_new ();
 
-  if (!ljd_store_insert_job (store, job, secret, error))
+  if (!ljd_store_begin (store, error))
     return FALSE;
 
   json_object_set_string_member (queued, "status", "queued");
   json_object_set_string_member (queued, "source", "service");
-  if (ljd_store_add_event (store, lp_job_get_id (job), lp_job_get_created_at (job),
+  if (!ljd_store_insert_job (store, job, secret, error) ||
+      ljd_store_add_event (store, lp_job_get_id (job), lp_job_get_created_at (job),
                            LP_EVENT_STATUS, _("Job queued at position 1"), queued,
-                           NULL, NULL, error) < 0)
-    return FALSE;
+                           NULL, NULL, error) < 0 ||
+      !ljd_store_commit (store, error))
+    {
+      ljd_store_rollback (store);
+      return FALSE;
+    }
 
+  /* Started jobs go through the service's own bookkeeping, in the past. */
   if (started_at != 0)
     {
-      g_autoptr(JsonObject) provisioning = json_object_new ();
-      g_autofree char *message =
-        g_strdup_printf (_("Provisioning GPU: %s (%s)"), lp_job_get_gpu_type (job),
-                         g_str_equal (lp_job_get_pricing (job), "spot") ? _("spot") : _("on-demand"));
-
+      if (!ljd_service_record_start (service, lp_job_get_id (job), started_at, error))
+        return FALSE;
       lp_job_set_status (job, LP_JOB_STATUS_PROVISIONING);
       lp_job_set_started_at (job, started_at);
-      if (!ljd_store_update_job (store, job, error))
-        return FALSE;
-
-      json_object_set_string_member (provisioning, "status", "provisioning");
-      json_object_set_string_member (provisioning, "source", "service");
-      if (ljd_store_add_event (store, lp_job_get_id (job), started_at, LP_EVENT_STATUS,
-                               message, provisioning, NULL, NULL, error) < 0)
-        return FALSE;
     }
 
   return TRUE;
@@ -181,56 +171,10 @@ replay (LjdService  *service,
   return ljd_service_ingest_events (service, lp_job_get_id (job), parsed, &accepted, &duplicates, error);
 }
 
-static gboolean
-cancel_at (LjdService  *service,
-           LpJob       *job,
-           gint64       when,
-           const char  *reason,
-           const char  *user,
-           GError     **error)
-{
-  LjdStore *store = ljd_service_get_store (service);
-  g_autoptr(LpJob) current = ljd_store_get_job (store, lp_job_get_id (job), error);
-  g_autoptr(JsonObject) payload = json_object_new ();
-  g_autofree char *cost = NULL;
-  g_autofree char *message = NULL;
-  LpCancelReason reason_value;
-
-  if (current == NULL)
-    return FALSE;
-
-  lp_job_set_status (current, LP_JOB_STATUS_CANCELLED);
-  lp_job_set_finished_at (current, when);
-  lp_job_set_cancel_reason (current, reason);
-  lp_job_set_cancelled_by (current, user);
-  lp_job_set_cost (current, lp_cost_for_elapsed ((when - lp_job_get_started_at (current)) / G_USEC_PER_SEC,
-                                                 lp_job_get_hourly_rate (current)));
-  if (!ljd_store_update_job (store, current, error))
-    return FALSE;
-
-  lp_cancel_reason_from_string (reason, &reason_value);
-  message = g_strdup_printf (_("Cancel requested by %s: %s"), user, lp_cancel_reason_label (reason_value));
-  json_object_set_string_member (payload, "status", "cancelling");
-  json_object_set_string_member (payload, "source", "service");
-  json_object_set_string_member (payload, "reason", reason);
-  json_object_set_string_member (payload, "user", user);
-  if (ljd_store_add_event (store, lp_job_get_id (job), when, LP_EVENT_STATUS, message,
-                           payload, NULL, NULL, error) < 0)
-    return FALSE;
-
-  cost = lp_format_money (lp_job_get_cost (current));
-  g_free (message);
-  message = g_strdup_printf (_("Job cancelled. Final cost: %s"), cost);
-  json_object_set_string_member (payload, "status", "cancelled");
-  return ljd_store_add_event (store, lp_job_get_id (job), when, LP_EVENT_STATUS, message,
-                              payload, NULL, NULL, error) >= 0;
-}
-
 gboolean
 ljd_demo_seed (LjdService  *service,
                GError     **error)
 {
-  LjdStore *store = ljd_service_get_store (service);
   g_autoptr(GRand) rand = g_rand_new_with_seed (20251218);
   gint64 now = g_get_real_time ();
   const char *users[] = { g_get_user_name (), "Elena Morales", "John Smith", "Priya Patel", "Marcus Chen" };
@@ -265,30 +209,20 @@ ljd_demo_seed (LjdService  *service,
                                       g_rand_int_range (rand, 1, (gint32) total_steps));
         }
 
-      if (!ljd_store_begin (store, error) ||
-          !insert (service, job, started, error) ||
-          !ljd_store_commit (store, error))
-        {
-          ljd_store_rollback (store);
-          return FALSE;
-        }
+      if (!insert (service, job, started, error))
+        return FALSE;
 
       if (kind >= 14 && kind < 28)
         {
           double cut = g_rand_double_range (rand, 0.1, 0.9) * total_s;
           gint64 when = started + (gint64) (cut * G_USEC_PER_SEC);
 
-          if (!replay (service, job, cut, error))
+          if (!replay (service, job, cut, error) ||
+              !ljd_service_cancel_at (service, lp_job_get_id (job),
+                                      lp_cancel_reason_to_string (g_rand_int_range (rand, 0, LP_N_CANCEL_REASONS)),
+                                      users[g_rand_int_range (rand, 0, G_N_ELEMENTS (users))],
+                                      when, error))
             return FALSE;
-
-          if (!ljd_store_begin (store, error) ||
-              !cancel_at (service, job, when, pick (rand, reasons, G_N_ELEMENTS (reasons)),
-                          users[g_rand_int_range (rand, 0, G_N_ELEMENTS (users))], error) ||
-              !ljd_store_commit (store, error))
-            {
-              ljd_store_rollback (store);
-              return FALSE;
-            }
         }
       else if (!replay (service, job, total_s + 1, error))
         return FALSE;
@@ -325,13 +259,8 @@ ljd_demo_seed (LjdService  *service,
         lp_job_set_estimate (job, running[i].est_min, running[i].est_max);
         lp_job_set_preset (job, "balanced");
 
-        if (!ljd_store_begin (store, error) ||
-            !insert (service, job, started, error) ||
-            !ljd_store_commit (store, error))
-          {
-            ljd_store_rollback (store);
-            return FALSE;
-          }
+        if (!insert (service, job, started, error))
+          return FALSE;
       }
   }
 
@@ -347,13 +276,8 @@ ljd_demo_seed (LjdService  *service,
 
       json_object_set_int_member (lp_job_get_config (job), "log_every", 10);
 
-      if (!ljd_store_begin (store, error) ||
-          !insert (service, job, 0, error) ||
-          !ljd_store_commit (store, error))
-        {
-          ljd_store_rollback (store);
-          return FALSE;
-        }
+      if (!insert (service, job, 0, error))
+        return FALSE;
     }
 
   return TRUE;

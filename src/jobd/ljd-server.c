@@ -696,8 +696,24 @@ handle_request (SoupServer        *server,
   respond_not_found (msg);
 }
 
-/* Refuses an oversized body as soon as its headers arrive, before a byte of
- * it is read into memory. */
+static gboolean
+is_open_route (const char *path)
+{
+  g_auto(GStrv) parts = g_strsplit (path, "/", 0);
+  guint n = g_strv_length (parts);
+
+  if (n > 1 && parts[n - 1][0] == '\0')
+    n--;
+
+  /* /api/health, and the webhook, which trainers sign instead. */
+  return (n == 3 && g_str_equal (parts[1], "api") && g_str_equal (parts[2], "health")) ||
+         (n == 6 && g_str_equal (parts[1], "api") && g_str_equal (parts[2], "training") &&
+          g_str_equal (parts[3], "jobs") && g_str_equal (parts[5], "webhook"));
+}
+
+/* Decides everything that does not need the body as soon as the headers
+ * arrive, before a byte of the body is read into memory: no body of
+ * unknown length, none over the limit, and none from a stranger. */
 static void
 early_handler (SoupServer        *server,
                SoupServerMessage *msg,
@@ -705,15 +721,39 @@ early_handler (SoupServer        *server,
                GHashTable        *query,
                gpointer           user_data)
 {
+  LjdServer *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
 
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+  if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
+    {
+      respond_error_code (msg, SOUP_STATUS_LENGTH_REQUIRED, "length_required",
+                          _("A request body needs a Content-Length header"));
+      soup_message_headers_replace (response, "Connection", "close");
+      return;
+    }
+
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
       soup_message_headers_get_content_length (headers) > LJD_MAX_BODY_SIZE)
     {
       respond_error_code (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
                           _("The body is larger than 16 MiB"));
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
+      soup_message_headers_replace (response, "Connection", "close");
+      return;
+    }
+
+  if (g_str_has_prefix (path, "/api/") && !is_open_route (path))
+    {
+      g_autofree char *user = authenticate (self, msg);
+
+      if (user == NULL)
+        {
+          respond_error_code (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                              _("A valid “Authorization: Bearer TOKEN” header is required"));
+          if (soup_message_headers_get_content_length (headers) > 0)
+            soup_message_headers_replace (response, "Connection", "close");
+        }
     }
 }
 

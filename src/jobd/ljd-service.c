@@ -445,6 +445,26 @@ ljd_service_get_job (LjdService  *self,
 
 /* Events the service writes itself */
 
+/* Service events carry the time the thing happened: now, except when the
+ * demo history records the past. */
+static gboolean
+record_at (LjdService  *self,
+           LpJob       *job,
+           gint64       when,
+           LpEventType  type,
+           const char  *message,
+           JsonObject  *payload,
+           GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (ljd_store_add_event (self->store, lp_job_get_id (job), when, type,
+                           message, payload, NULL, NULL, &local_error) < 0)
+    return fail_internal (error, local_error);
+
+  return TRUE;
+}
+
 static gboolean
 record (LjdService  *self,
         LpJob       *job,
@@ -453,13 +473,7 @@ record (LjdService  *self,
         JsonObject  *payload,
         GError     **error)
 {
-  g_autoptr(GError) local_error = NULL;
-
-  if (ljd_store_add_event (self->store, lp_job_get_id (job), g_get_real_time (), type,
-                           message, payload, NULL, NULL, &local_error) < 0)
-    return fail_internal (error, local_error);
-
-  return TRUE;
+  return record_at (self, job, g_get_real_time (), type, message, payload, error);
 }
 
 static JsonObject *
@@ -613,9 +627,9 @@ record_final (LjdService  *self,
   if (lp_job_get_cancel_reason (job) != NULL)
     json_object_set_string_member (payload, "reason", lp_job_get_cancel_reason (job));
 
-  return record (self, job,
-                 lp_job_get_status (job) == LP_JOB_STATUS_FAILED ? LP_EVENT_ERROR : LP_EVENT_STATUS,
-                 message, payload, error);
+  return record_at (self, job, lp_job_get_finished_at (job),
+                    lp_job_get_status (job) == LP_JOB_STATUS_FAILED ? LP_EVENT_ERROR : LP_EVENT_STATUS,
+                    message, payload, error);
 }
 
 /* Fails a job the service could not run; used by providers and restarts. */
@@ -663,6 +677,40 @@ ljd_service_provider_failed (LjdService *self,
 
 /* The queue */
 
+/* Moves a queued job to provisioning at @when and records it. */
+static gboolean
+mark_provisioning (LjdService  *self,
+                   LpJob       *job,
+                   gint64       when,
+                   GError     **error)
+{
+  g_autofree char *message = NULL;
+  g_autoptr(JsonObject) payload = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  lp_job_set_status (job, LP_JOB_STATUS_PROVISIONING);
+  lp_job_set_started_at (job, when);
+
+  message = g_strdup_printf (_("Provisioning GPU: %s (%s)"),
+                             lp_job_get_gpu_type (job),
+                             g_str_equal (lp_job_get_pricing (job), "spot") ? _("spot") : _("on-demand"));
+  payload = status_payload (job, "provider", lp_job_get_provider (job),
+                            "gpu_type", lp_job_get_gpu_type (job), NULL);
+
+  if (!ljd_store_begin (self->store, &local_error))
+    return fail_internal (error, local_error);
+  if (!save (self, job, error) ||
+      !record_at (self, job, when, LP_EVENT_STATUS, message, payload, error))
+    {
+      ljd_store_rollback (self->store);
+      return FALSE;
+    }
+  if (!ljd_store_commit (self->store, &local_error))
+    return fail_internal (error, local_error);
+
+  return TRUE;
+}
+
 static gboolean
 start_job (LjdService  *self,
            LpJob       *job,
@@ -670,8 +718,6 @@ start_job (LjdService  *self,
 {
   LjdProvider *provider = ljd_service_get_provider (self, lp_job_get_provider (job));
   g_autofree char *secret = NULL;
-  g_autofree char *message = NULL;
-  g_autoptr(JsonObject) payload = NULL;
 
   if (provider == NULL)
     {
@@ -681,29 +727,29 @@ start_job (LjdService  *self,
       return TRUE;
     }
 
-  lp_job_set_status (job, LP_JOB_STATUS_PROVISIONING);
-  lp_job_set_started_at (job, g_get_real_time ());
-
-  message = g_strdup_printf (_("Provisioning GPU: %s (%s)"),
-                             lp_job_get_gpu_type (job),
-                             g_str_equal (lp_job_get_pricing (job), "spot") ? _("spot") : _("on-demand"));
-  payload = status_payload (job, "provider", lp_job_get_provider (job),
-                            "gpu_type", lp_job_get_gpu_type (job), NULL);
-
-  if (!ljd_store_begin (self->store, NULL))
-    return fail_internal (error, NULL);
-  if (!save (self, job, error) || !record (self, job, LP_EVENT_STATUS, message, payload, error))
-    {
-      ljd_store_rollback (self->store);
-      return FALSE;
-    }
-  if (!ljd_store_commit (self->store, NULL))
-    return fail_internal (error, NULL);
+  if (!mark_provisioning (self, job, g_get_real_time (), error))
+    return FALSE;
 
   secret = ljd_store_get_webhook_secret (self->store, lp_job_get_id (job));
   ljd_provider_start (provider, job, secret, FALSE);
 
   return TRUE;
+}
+
+gboolean
+ljd_service_record_start (LjdService  *self,
+                          gint64       id,
+                          gint64       when,
+                          GError     **error)
+{
+  g_autoptr(LpJob) job = NULL;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), FALSE);
+
+  if (!(job = load_job (self, id, error)))
+    return FALSE;
+
+  return mark_provisioning (self, job, when, error);
 }
 
 /* Fills free slots with the oldest queued jobs. It runs synchronously
@@ -733,9 +779,7 @@ schedule (LjdService *self)
       self->reschedule = FALSE;
 
       running = ljd_store_jobs_in_order (self->store,
-                                         (1u << LP_JOB_STATUS_PROVISIONING) |
-                                         (1u << LP_JOB_STATUS_TRAINING) |
-                                         (1u << LP_JOB_STATUS_CANCELLING),
+                                         LP_ACTIVE_STATUS_MASK,
                                          &error);
       if (running == NULL)
         {
@@ -787,9 +831,7 @@ ljd_service_resume (LjdService *self)
   g_return_if_fail (LJD_IS_SERVICE (self));
 
   running = ljd_store_jobs_in_order (self->store,
-                                     (1u << LP_JOB_STATUS_PROVISIONING) |
-                                     (1u << LP_JOB_STATUS_TRAINING) |
-                                     (1u << LP_JOB_STATUS_CANCELLING),
+                                     LP_ACTIVE_STATUS_MASK,
                                      &error);
   if (running == NULL)
     {
@@ -923,29 +965,6 @@ one_of (const char  *value,
   return invalid (error, _("“%s” must be one of %s"), member, list);
 }
 
-static char *
-new_secret (void)
-{
-  guint8 raw[32];
-  GString *hex = g_string_sized_new (64);
-
-  /* GLib's random is not for secrets; /dev/urandom is. */
-  {
-    g_autoptr(GFile) file = g_file_new_for_path ("/dev/urandom");
-    g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, NULL);
-    gsize n = 0;
-
-    if (stream == NULL ||
-        !g_input_stream_read_all (G_INPUT_STREAM (stream), raw, sizeof raw, &n, NULL, NULL) ||
-        n != sizeof raw)
-      g_error ("Cannot read random bytes for a webhook secret");
-  }
-
-  for (guint i = 0; i < sizeof raw; i++)
-    g_string_append_printf (hex, "%02x", raw[i]);
-
-  return g_string_free (hex, FALSE);
-}
 
 LpJob *
 ljd_service_create_job (LjdService   *self,
@@ -1015,6 +1034,18 @@ ljd_service_create_job (LjdService   *self,
   if (config == NULL)
     config = empty_config = json_object_new ();
 
+  /* The config travels with the job in every list; keep it a config. */
+  {
+    g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), config);
+    g_autofree char *text = lp_json_to_string (node, FALSE);
+
+    if (strlen (text) > LJD_MAX_CONFIG_SIZE)
+      {
+        invalid (error, _("“config” must be at most %d bytes of JSON"), LJD_MAX_CONFIG_SIZE);
+        return NULL;
+      }
+  }
+
   if (!(provider = ljd_service_get_provider (self, provider_name)))
     {
       g_autoptr(GList) names = g_hash_table_get_keys (self->providers);
@@ -1052,7 +1083,7 @@ ljd_service_create_job (LjdService   *self,
       return NULL;
     }
 
-  secret = new_secret ();
+  secret = ljd_random_hex (32);
 
   if (!ljd_store_begin (self->store, &local_error) ||
       !ljd_store_insert_job (self->store, job, secret, &local_error))
@@ -1163,7 +1194,7 @@ ljd_service_list_jobs (LjdService  *self,
   static const char *statuses[] = { "all", "active", "queued", "completed", "failed", "cancelled", NULL };
   static const guint status_masks[] = {
     0,
-    (1u << LP_JOB_STATUS_PROVISIONING) | (1u << LP_JOB_STATUS_TRAINING) | (1u << LP_JOB_STATUS_CANCELLING),
+    LP_ACTIVE_STATUS_MASK,
     1u << LP_JOB_STATUS_QUEUED,
     1u << LP_JOB_STATUS_COMPLETED,
     1u << LP_JOB_STATUS_FAILED,
@@ -1268,6 +1299,7 @@ typedef struct
   LjdService *service;
   gint64      job_id;
   guint       timeout_id;
+  gboolean    returned;
 } CancelOp;
 
 static void
@@ -1276,6 +1308,69 @@ cancel_op_free (CancelOp *op)
   g_clear_handle_id (&op->timeout_id, g_source_remove);
   g_clear_object (&op->service);
   g_free (op);
+}
+
+static gboolean
+mark_cancelling (LjdService  *self,
+                 LpJob       *job,
+                 const char  *reason,
+                 const char  *user,
+                 gint64       when,
+                 GError     **error)
+{
+  g_autofree char *message = NULL;
+  g_autoptr(JsonObject) payload = NULL;
+  LpCancelReason reason_value = LP_CANCEL_OTHER;
+
+  lp_cancel_reason_from_string (reason, &reason_value);
+  lp_job_set_status (job, LP_JOB_STATUS_CANCELLING);
+  lp_job_set_cancel_reason (job, reason);
+  lp_job_set_cancelled_by (job, user);
+  message = g_strdup_printf (_("Cancel requested by %s: %s"), user, lp_cancel_reason_label (reason_value));
+  payload = status_payload (job, "reason", reason, "user", user, NULL);
+
+  if (!ljd_store_begin (self->store, error) ||
+      !save (self, job, error) ||
+      !record_at (self, job, when, LP_EVENT_STATUS, message, payload, error) ||
+      !ljd_store_commit (self->store, error))
+    {
+      ljd_store_rollback (self->store);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Ends a cancelling job at @when with its final cost. */
+static gboolean
+mark_cancelled (LjdService  *self,
+                LpJob       *job,
+                gint64       when,
+                GError      *provider_error,
+                GError     **error)
+{
+  finish_job (job, LP_JOB_STATUS_CANCELLED, when, NULL);
+
+  if (!ljd_store_begin (self->store, error))
+    return FALSE;
+
+  if (provider_error != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("The provider could not confirm that the work stopped: %s"),
+                                                  provider_error->message);
+      if (!record_at (self, job, when, LP_EVENT_ERROR, message, NULL, error))
+        goto fail;
+    }
+
+  if (!save (self, job, error) || !record_final (self, job, error) ||
+      !ljd_store_commit (self->store, error))
+    goto fail;
+
+  return TRUE;
+
+fail:
+  ljd_store_rollback (self->store);
+  return FALSE;
 }
 
 static void
@@ -1293,47 +1388,66 @@ finish_cancel (LjdService *self,
   if (lp_job_get_status (job) != LP_JOB_STATUS_CANCELLING)
     return;
 
-  finish_job (job, LP_JOB_STATUS_CANCELLED, g_get_real_time (), NULL);
-
-  if (!ljd_store_begin (self->store, &error))
-    goto fail;
-
-  if (provider_error != NULL)
+  if (!mark_cancelled (self, job, g_get_real_time (), provider_error, &error))
     {
-      g_autofree char *message = g_strdup_printf (_("The provider could not confirm that the work stopped: %s"),
-                                                  provider_error->message);
-      if (!record (self, job, LP_EVENT_ERROR, message, NULL, &error))
-        goto fail;
+      g_warning ("Cannot record the cancellation of job %" G_GINT64_FORMAT ": %s",
+                 job_id, error ? error->message : "unknown error");
+      return;
     }
-
-  if (!save (self, job, &error) || !record_final (self, job, &error) ||
-      !ljd_store_commit (self->store, &error))
-    goto fail;
 
   forget_in_provider (self, job);
   schedule (self);
-  return;
+}
 
-fail:
-  ljd_store_rollback (self->store);
-  g_warning ("Cannot record the cancellation of job %" G_GINT64_FORMAT ": %s",
-             job_id, error ? error->message : "unknown error");
+gboolean
+ljd_service_cancel_at (LjdService  *self,
+                       gint64       id,
+                       const char  *reason,
+                       const char  *user,
+                       gint64       when,
+                       GError     **error)
+{
+  g_autoptr(LpJob) job = NULL;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), FALSE);
+
+  if (!(job = load_job (self, id, error)))
+    return FALSE;
+
+  return mark_cancelling (self, job, reason, user, when, error) &&
+         mark_cancelled (self, job, when, NULL, error);
+}
+
+/* Answers with the job as it now stands, or with why it cannot be read. */
+static void
+return_job (GTask      *task,
+            LjdService *self,
+            gint64      id)
+{
+  GError *error = NULL;
+  LpJob *job = ljd_service_get_job (self, id, &error);
+
+  if (job != NULL)
+    g_task_return_pointer (task, job, g_object_unref);
+  else
+    g_task_return_error (task, error);
 }
 
 static void
 return_cancelled_job (GTask *task)
 {
   CancelOp *op = g_task_get_task_data (task);
-  GError *error = NULL;
-  LpJob *job;
 
-  if (g_task_had_error (task) || g_task_get_completed (task))
+  /* The provider and the reply timeout race; the first one answers. */
+  if (op->returned)
     return;
+  op->returned = TRUE;
 
-  if ((job = ljd_service_get_job (op->service, op->job_id, &error)))
-    g_task_return_pointer (task, job, g_object_unref);
+  if (op->service->shut_down)
+    g_task_return_new_error (task, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_INTERNAL,
+                             _("The service is shutting down; the job will be cancelled when it restarts"));
   else
-    g_task_return_error (task, error);
+    return_job (task, op->service, op->job_id);
 }
 
 static void
@@ -1346,11 +1460,11 @@ provider_cancelled_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   ljd_provider_cancel_finish (LJD_PROVIDER (object), result, &error);
-  finish_cancel (op->service, op->job_id, error);
+  if (!op->service->shut_down)
+    finish_cancel (op->service, op->job_id, error);
 
   g_clear_handle_id (&op->timeout_id, g_source_remove);
-  if (!op->service->shut_down)
-    return_cancelled_job (task);
+  return_cancelled_job (task);
 }
 
 static gboolean
@@ -1365,6 +1479,14 @@ cancel_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+valid_reason (const char *reason)
+{
+  LpCancelReason value;
+
+  return lp_cancel_reason_from_string (reason, &value);
+}
+
 void
 ljd_service_cancel_job_async (LjdService          *self,
                               gint64               id,
@@ -1374,16 +1496,10 @@ ljd_service_cancel_job_async (LjdService          *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  static const char *reasons[] = {
-    "loss_not_decreasing", "cost_too_high", "wrong_configuration", "testing", "other", NULL,
-  };
   g_autoptr(GTask) task = NULL;
   g_autoptr(LpJob) job = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) payload = NULL;
-  g_autofree char *message = NULL;
   const char *reason = NULL;
-  LpCancelReason reason_value;
   LjdProvider *provider;
   CancelOp *op;
 
@@ -1405,13 +1521,21 @@ ljd_service_cancel_job_async (LjdService          *self,
       return;
     }
 
-  if (!get_bounded_string (request, "reason", TRUE, 50, &reason, &error) ||
-      !one_of (reason, "reason", reasons, &error))
+  if (!get_bounded_string (request, "reason", TRUE, 50, &reason, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  lp_cancel_reason_from_string (reason, &reason_value);
+  if (!valid_reason (reason))
+    {
+      g_autoptr(GString) list = g_string_new (NULL);
+
+      for (guint i = 0; i < LP_N_CANCEL_REASONS; i++)
+        g_string_append_printf (list, "%s%s", i ? ", " : "", lp_cancel_reason_to_string (i));
+      g_task_return_new_error (task, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_INVALID,
+                               _("“%s” must be one of %s"), "reason", list->str);
+      return;
+    }
 
   switch (lp_job_get_status (job))
     {
@@ -1425,28 +1549,35 @@ ljd_service_cancel_job_async (LjdService          *self,
 
     case LP_JOB_STATUS_CANCELLING:
       /* Asking twice is not an error: the first request is under way. */
-      g_task_return_pointer (task, ljd_service_get_job (self, id, NULL), g_object_unref);
+      return_job (task, self, id);
       return;
 
     case LP_JOB_STATUS_QUEUED:
-      lp_job_set_cancel_reason (job, reason);
-      lp_job_set_cancelled_by (job, user);
-      finish_job (job, LP_JOB_STATUS_CANCELLED, g_get_real_time (), NULL);
-      message = g_strdup_printf (_("Removed from the queue by %s: %s"),
-                                 user, lp_cancel_reason_label (reason_value));
-      payload = status_payload (job, "reason", reason, "user", user, NULL);
+      {
+        g_autofree char *message = NULL;
+        g_autoptr(JsonObject) payload = NULL;
+        LpCancelReason reason_value = LP_CANCEL_OTHER;
 
-      if (!ljd_store_begin (self->store, &error) ||
-          !save (self, job, &error) ||
-          !record (self, job, LP_EVENT_STATUS, message, payload, &error) ||
-          !ljd_store_commit (self->store, &error))
-        {
-          ljd_store_rollback (self->store);
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
+        lp_cancel_reason_from_string (reason, &reason_value);
+        lp_job_set_cancel_reason (job, reason);
+        lp_job_set_cancelled_by (job, user);
+        finish_job (job, LP_JOB_STATUS_CANCELLED, g_get_real_time (), NULL);
+        message = g_strdup_printf (_("Removed from the queue by %s: %s"),
+                                   user, lp_cancel_reason_label (reason_value));
+        payload = status_payload (job, "reason", reason, "user", user, NULL);
 
-      g_task_return_pointer (task, ljd_service_get_job (self, id, NULL), g_object_unref);
+        if (!ljd_store_begin (self->store, &error) ||
+            !save (self, job, &error) ||
+            !record (self, job, LP_EVENT_STATUS, message, payload, &error) ||
+            !ljd_store_commit (self->store, &error))
+          {
+            ljd_store_rollback (self->store);
+            g_task_return_error (task, g_steal_pointer (&error));
+            return;
+          }
+
+        return_job (task, self, id);
+      }
       return;
 
     case LP_JOB_STATUS_PROVISIONING:
@@ -1455,18 +1586,8 @@ ljd_service_cancel_job_async (LjdService          *self,
       break;
     }
 
-  lp_job_set_status (job, LP_JOB_STATUS_CANCELLING);
-  lp_job_set_cancel_reason (job, reason);
-  lp_job_set_cancelled_by (job, user);
-  message = g_strdup_printf (_("Cancel requested by %s: %s"), user, lp_cancel_reason_label (reason_value));
-  payload = status_payload (job, "reason", reason, "user", user, NULL);
-
-  if (!ljd_store_begin (self->store, &error) ||
-      !save (self, job, &error) ||
-      !record (self, job, LP_EVENT_STATUS, message, payload, &error) ||
-      !ljd_store_commit (self->store, &error))
+  if (!mark_cancelling (self, job, reason, user, g_get_real_time (), &error))
     {
-      ljd_store_rollback (self->store);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -1766,6 +1887,7 @@ apply_metrics (LjdService            *self,
     {
       if (!(event->metrics_present & (1u << all_series[i])))
         continue;
+      /* The raw step is kept: a trainer may run past an estimated total. */
       if (!ljd_store_add_metric (self->store, lp_job_get_id (job), all_series[i],
                                  event->step, values[i], ts, &local_error))
         return fail_internal (error, local_error);
@@ -2021,9 +2143,7 @@ ljd_service_get_queue (LjdService  *self,
   g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
 
   running = ljd_store_jobs_in_order (self->store,
-                                     (1u << LP_JOB_STATUS_PROVISIONING) |
-                                     (1u << LP_JOB_STATUS_TRAINING) |
-                                     (1u << LP_JOB_STATUS_CANCELLING),
+                                     LP_ACTIVE_STATUS_MASK,
                                      &local_error);
   if (running != NULL)
     queued = ljd_store_jobs_in_order (self->store, 1u << LP_JOB_STATUS_QUEUED, &local_error);

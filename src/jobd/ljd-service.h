@@ -34,6 +34,7 @@ typedef enum {
 
 #define LJD_DEFAULT_SLOTS 3
 #define LJD_MAX_BODY_SIZE (16 * 1024 * 1024)
+#define LJD_MAX_CONFIG_SIZE (64 * 1024)
 
 GQuark       ljd_service_error_quark      (void);
 
@@ -113,6 +114,16 @@ JsonNode    *ljd_service_get_queue        (LjdService           *self,
 void         ljd_service_job_to_json      (LjdService           *self,
                                            LpJob                *job,
                                            JsonBuilder          *builder);
+gboolean     ljd_service_record_start     (LjdService           *self,
+                                           gint64                id,
+                                           gint64                when,
+                                           GError              **error);
+gboolean     ljd_service_cancel_at        (LjdService           *self,
+                                           gint64                id,
+                                           const char           *reason,
+                                           const char           *user,
+                                           gint64                when,
+                                           GError              **error);
 void         ljd_service_provider_failed  (LjdService           *self,
                                            gint64                job_id,
                                            const char           *message);

@@ -298,7 +298,7 @@ migrate (LjdStore  *self,
           return FALSE;
         }
 
-      if (!exec (self, "COMMIT", error))
+      if (!ljd_store_commit (self, error))
         return FALSE;
     }
 
@@ -364,11 +364,17 @@ ljd_store_begin (LjdStore  *self,
   return exec (self, "BEGIN IMMEDIATE", error);
 }
 
+/* A COMMIT that fails (busy, disk full) can leave the transaction open,
+ * and every later write would silently join it; it is rolled back here. */
 gboolean
 ljd_store_commit (LjdStore  *self,
                   GError   **error)
 {
-  return exec (self, "COMMIT", error);
+  if (exec (self, "COMMIT", error))
+    return TRUE;
+
+  ljd_store_rollback (self);
+  return FALSE;
 }
 
 void
@@ -387,10 +393,10 @@ hash_token (const char *token)
   return g_compute_checksum_for_string (G_CHECKSUM_SHA256, token, -1);
 }
 
-static char *
-random_hex (gsize n_bytes)
+char *
+ljd_random_hex (gsize n_bytes)
 {
-  g_autoptr(GString) str = g_string_sized_new (n_bytes * 2);
+  g_autoptr(GString) str = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GFile) file = g_file_new_for_path ("/dev/urandom");
   g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, &error);
@@ -398,6 +404,7 @@ random_hex (gsize n_bytes)
   gsize n_read = 0;
 
   g_assert (n_bytes <= sizeof buf);
+  str = g_string_sized_new (n_bytes * 2);
 
   if (stream == NULL ||
       !g_input_stream_read_all (G_INPUT_STREAM (stream), buf, n_bytes, &n_read, NULL, &error) ||
@@ -441,7 +448,7 @@ ljd_store_add_token (LjdStore    *self,
       return NULL;
     }
 
-  random = random_hex (24);
+  random = ljd_random_hex (24);
   token = g_strconcat ("lm_", random, NULL);
   hash = hash_token (token);
 
@@ -971,6 +978,7 @@ ljd_store_add_event (LjdStore    *self,
                      GError     **error)
 {
   g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonObject) empty = NULL;
   g_autofree char *payload_str = NULL;
   sqlite3_stmt *s;
   int rc;
@@ -978,7 +986,9 @@ ljd_store_add_event (LjdStore    *self,
   if (duplicate != NULL)
     *duplicate = FALSE;
 
-  json_node_set_object (node, payload ? payload : json_object_new ());
+  if (payload == NULL)
+    payload = empty = json_object_new ();
+  json_node_set_object (node, payload);
   payload_str = lp_json_to_string (node, FALSE);
 
   s = stmt (self,

@@ -43,6 +43,8 @@ gboolean    ljd_store_commit             (LjdStore      *self,
                                           GError       **error);
 void        ljd_store_rollback           (LjdStore      *self);
 
+char       *ljd_random_hex               (gsize          n_bytes);
+
 /* Users and tokens */
 char       *ljd_store_add_token          (LjdStore      *self,
                                           const char    *user,
