@@ -262,6 +262,33 @@ test_estimate_range (void)
   assert_format (lp_format_estimate_range (-1.0, -1.0), "");
 }
 
+static void
+test_progress_texts (void)
+{
+  struct { char *got; const char *want; } cases[] = {
+    { lp_format_remaining (8 * 3600 + 15 * 60), "~8h 15m remaining" },
+    { lp_format_completed_in (12 * 3600 + 45 * 60), "Completed in 12h 45m" },
+    { lp_format_failed_at (1250), "Failed at Step 1,250" },
+    { lp_format_cancelled_at (42.5), "Cancelled at 42%" },
+    { lp_format_hourly_rate (2.49, "spot"), "$2.49/hr (spot)" },
+    { lp_format_hourly_rate (7.99, "on_demand"), "$7.99/hr (on-demand)" },
+    { lp_format_updated_ago (30), "Last updated: 30s ago" },
+    { lp_format_updated_ago (2), "Last updated: just now" },
+    { lp_format_metric (0.342), "0.342" },
+    { lp_format_metric (0.000182), "0.000182" },
+    { lp_format_metric (0.00000865), "8.65e-06" },
+    { lp_format_metric (1.5), "1.50" },
+    { lp_format_metric (87), "87.0" },
+    { lp_format_metric (NAN), "—" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_assert_cmpstr (cases[i].got, ==, cases[i].want);
+      g_free (cases[i].got);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -283,6 +310,8 @@ main (int   argc,
   g_test_add_func ("/format/countdown-and-stopped", test_countdown_and_stopped);
   g_test_add_func ("/format/estimate-hours", test_estimate_hours);
   g_test_add_func ("/format/estimate-range", test_estimate_range);
+
+  g_test_add_func ("/format/progress-texts", test_progress_texts);
 
   return g_test_run ();
 }

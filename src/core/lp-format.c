@@ -466,3 +466,102 @@ lp_format_estimate_range (double estimate_min,
   /* Translators: an estimated cost range in dollars, e.g. "$45-55". */
   return g_strdup_printf (_("$%s-%s"), lo_text, hi_text);
 }
+
+/* The progress card's texts. */
+
+char *
+lp_format_remaining (gint64 seconds)
+{
+  g_autofree char *duration = lp_format_duration (seconds);
+
+  /* Translators: estimated time left, e.g. "~8h 15m remaining" */
+  return g_strdup_printf (_("~%s remaining"), duration);
+}
+
+char *
+lp_format_completed_in (gint64 seconds)
+{
+  g_autofree char *duration = lp_format_duration (seconds);
+
+  /* Translators: e.g. "Completed in 12h 45m" */
+  return g_strdup_printf (_("Completed in %s"), duration);
+}
+
+char *
+lp_format_failed_at (gint64 step)
+{
+  g_autofree char *count = lp_format_count (step);
+
+  /* Translators: e.g. "Failed at Step 1,250" */
+  return g_strdup_printf (_("Failed at Step %s"), count);
+}
+
+char *
+lp_format_cancelled_at (double percent)
+{
+  g_autofree char *pct = lp_format_percent (percent);
+
+  /* Translators: e.g. "Cancelled at 42%" */
+  return g_strdup_printf (_("Cancelled at %s"), pct);
+}
+
+char *
+lp_format_hourly_rate (double      usd,
+                       const char *pricing)
+{
+  g_autofree char *money = lp_format_money (usd);
+
+  if (g_strcmp0 (pricing, "spot") == 0)
+    /* Translators: an hourly GPU rate, e.g. "$2.49/hr (spot)" */
+    return g_strdup_printf (_("%s/hr (spot)"), money);
+  if (g_strcmp0 (pricing, "on_demand") == 0)
+    /* Translators: an hourly GPU rate, e.g. "$7.99/hr (on-demand)" */
+    return g_strdup_printf (_("%s/hr (on-demand)"), money);
+
+  /* Translators: an hourly GPU rate, e.g. "$2.49/hr" */
+  return g_strdup_printf (_("%s/hr"), money);
+}
+
+char *
+lp_format_updated_ago (gint64 seconds)
+{
+  g_autofree char *duration = NULL;
+
+  if (seconds < 5)
+    return g_strdup (_("Last updated: just now"));
+
+  duration = lp_format_duration (seconds);
+  /* Translators: e.g. "Last updated: 30s ago" */
+  return g_strdup_printf (_("Last updated: %s ago"), duration);
+}
+
+/* Losses and learning rates span many magnitudes: 0.342 and 0.000182 both
+ * keep three significant digits, without an exponent a person must decode. */
+char *
+lp_format_metric (double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *format = NULL;
+  double magnitude = fabs (value);
+  int decimals;
+
+  if (isnan (value))
+    return g_strdup ("—");
+  if (!isfinite (value))
+    return g_strdup (value > 0 ? "∞" : "-∞");
+  if (magnitude == 0)
+    return g_strdup ("0");
+
+  /* Below 0.0001 the zeros hide the digits; 8.65e-06 reads better. */
+  if (magnitude < 1e-4)
+    {
+      g_ascii_formatd (buf, sizeof buf, "%.3g", value);
+      return g_strdup (buf);
+    }
+
+  decimals = magnitude >= 100 ? 0 : (int) CLAMP (2 - floor (log10 (magnitude)), 0, 12);
+  format = g_strdup_printf ("%%.%df", decimals);
+  g_ascii_formatd (buf, sizeof buf, format, value);
+
+  return g_strdup (buf);
+}

@@ -36,5 +36,13 @@ char *lp_format_estimate_hours  (gint64     min_s,
 char *lp_format_stopped_at      (gint64     seconds);
 char *lp_format_estimate_range  (double     estimate_min,
                                  double     estimate_max);
+char *lp_format_remaining       (gint64     seconds);
+char *lp_format_completed_in    (gint64     seconds);
+char *lp_format_failed_at       (gint64     step);
+char *lp_format_cancelled_at    (double     percent);
+char *lp_format_hourly_rate     (double     usd,
+                                 const char *pricing);
+char *lp_format_updated_ago     (gint64     seconds);
+char *lp_format_metric          (double     value);
 
 G_END_DECLS

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "lm-banner.h"
 
 struct _LmBanner
@@ -13,6 +15,10 @@ struct _LmBanner
   GtkRevealer *revealer;
   GtkLabel    *label;
   GtkButton   *button;
+
+  LmClient    *client;
+  gulong       reachable_id;
+  guint        tick_id;
 };
 
 G_DEFINE_FINAL_TYPE (LmBanner, lm_banner, GTK_TYPE_WIDGET)
@@ -31,7 +37,10 @@ static GParamSpec *properties[N_PROPS];
 static void
 lm_banner_dispose (GObject *object)
 {
+  LmBanner *self = LM_BANNER (object);
   GtkWidget *child;
+
+  lm_banner_set_client (self, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (object), LM_TYPE_BANNER);
 
@@ -175,4 +184,68 @@ lm_banner_get_revealed (LmBanner *self)
 {
   g_return_val_if_fail (LM_IS_BANNER (self), FALSE);
   return gtk_revealer_get_reveal_child (self->revealer);
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  LmBanner *self = data;
+  gint64 left = (lm_client_get_retry_at (self->client) - g_get_monotonic_time () + G_USEC_PER_SEC - 1)
+                / G_USEC_PER_SEC;
+  g_autofree char *title = NULL;
+
+  if (left > 0)
+    /* Translators: shown while the job service is unreachable */
+    title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "Can't reach the job service at %s, retrying in %d s",
+                                          "Can't reach the job service at %s, retrying in %d s",
+                                          (gulong) left),
+                             lm_client_get_base_url (self->client), (int) left);
+  else
+    title = g_strdup_printf (_("Can't reach the job service at %s, retrying now…"),
+                             lm_client_get_base_url (self->client));
+
+  lm_banner_set_title (self, title);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+reachable_changed_cb (LmBanner *self)
+{
+  gboolean reachable = lm_client_get_reachable (self->client);
+
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  if (!reachable)
+    {
+      tick_cb (self);
+      self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
+    }
+
+  lm_banner_set_revealed (self, !reachable);
+}
+
+void
+lm_banner_set_client (LmBanner *self,
+                      LmClient *client)
+{
+  g_return_if_fail (LM_IS_BANNER (self));
+
+  if (self->client == client)
+    return;
+
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  if (self->client != NULL)
+    g_clear_signal_handler (&self->reachable_id, self->client);
+
+  g_set_object (&self->client, client);
+
+  if (client != NULL)
+    {
+      self->reachable_id = g_signal_connect_object (client, "notify::reachable",
+                                                    G_CALLBACK (reachable_changed_cb),
+                                                    self, G_CONNECT_SWAPPED);
+      reachable_changed_cb (self);
+    }
+  else
+    lm_banner_set_revealed (self, FALSE);
 }

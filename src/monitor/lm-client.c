@@ -751,6 +751,70 @@ lm_client_cancel_job_finish (LmClient      *self,
 }
 
 void
+lm_client_get_metrics_async (LmClient            *self,
+                             gint64               id,
+                             gint64               since_step,
+                             guint                max_points,
+                             gboolean             latest_only,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GString) path = g_string_new (NULL);
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  g_string_printf (path, "/api/training/jobs/%" G_GINT64_FORMAT "/metrics?since_step=%" G_GINT64_FORMAT,
+                   id, MAX (since_step, -1));
+  if (max_points >= 2)
+    g_string_append_printf (path, "&max_points=%u", max_points);
+  if (latest_only)
+    g_string_append (path, "&latest=true");
+
+  send_request (self, "GET", path->str, NULL,
+                (ParseFunc) lp_metrics_new_from_json, (GDestroyNotify) lp_metrics_free,
+                lm_client_get_metrics_async, cancellable, callback, user_data);
+}
+
+LpMetrics *
+lm_client_get_metrics_finish (LmClient      *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  return propagate (self, result, lm_client_get_metrics_async, error);
+}
+
+void
+lm_client_list_events_async (LmClient            *self,
+                             gint64               id,
+                             const char          *type,
+                             guint                page,
+                             guint                per_page,
+                             gint64               after_id,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  path = g_strdup_printf ("/api/training/jobs/%" G_GINT64_FORMAT "/events?type=%s&page=%u&per_page=%u&after_id=%" G_GINT64_FORMAT,
+                          id, type ? type : "all", MAX (page, 1u), CLAMP (per_page, 1u, 200u), MAX (after_id, 0));
+  send_request (self, "GET", path, NULL,
+                (ParseFunc) lp_event_page_new_from_json, (GDestroyNotify) lp_event_page_free,
+                lm_client_list_events_async, cancellable, callback, user_data);
+}
+
+LpEventPage *
+lm_client_list_events_finish (LmClient      *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  return propagate (self, result, lm_client_list_events_async, error);
+}
+
+void
 lm_client_delete_job_async (LmClient            *self,
                             gint64               id,
                             GCancellable        *cancellable,

@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "lp-job.h"
+#include "lp-metrics.h"
 #include "lp-page.h"
 #include "lp-queue.h"
 
@@ -95,6 +96,29 @@ void         lm_client_cancel_job_async    (LmClient             *self,
                                             GAsyncReadyCallback   callback,
                                             gpointer              user_data);
 LpJob       *lm_client_cancel_job_finish   (LmClient             *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+void         lm_client_get_metrics_async   (LmClient             *self,
+                                            gint64                id,
+                                            gint64                since_step,
+                                            guint                 max_points,
+                                            gboolean              latest_only,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+LpMetrics   *lm_client_get_metrics_finish  (LmClient             *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+void         lm_client_list_events_async   (LmClient             *self,
+                                            gint64                id,
+                                            const char           *type,
+                                            guint                 page,
+                                            guint                 per_page,
+                                            gint64                after_id,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+LpEventPage *lm_client_list_events_finish  (LmClient             *self,
                                             GAsyncResult         *result,
                                             GError              **error);
 void         lm_client_delete_job_async    (LmClient             *self,

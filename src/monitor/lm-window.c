@@ -36,7 +36,6 @@ struct _LmWindow
   GSettings            *settings;
   LmClient             *client;
   gulong                reachable_id;
-  guint                 banner_tick_id;
 };
 
 G_DEFINE_FINAL_TYPE (LmWindow, lm_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -49,45 +48,12 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* The banner */
-
-static gboolean
-banner_tick_cb (gpointer data)
-{
-  LmWindow *self = data;
-  gint64 retry_at = lm_client_get_retry_at (self->client);
-  gint64 left = (retry_at - g_get_monotonic_time () + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
-  g_autofree char *title = NULL;
-
-  if (left > 0)
-    /* Translators: shown while the job service is unreachable */
-    title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          "Can't reach the job service at %s, retrying in %d s",
-                                          "Can't reach the job service at %s, retrying in %d s",
-                                          (gulong) left),
-                             lm_client_get_base_url (self->client), (int) left);
-  else
-    title = g_strdup_printf (_("Can't reach the job service at %s, retrying now…"),
-                             lm_client_get_base_url (self->client));
-
-  lm_banner_set_title (self->banner, title);
-  return G_SOURCE_CONTINUE;
-}
+/* The connection */
 
 static void
 reachable_changed_cb (LmWindow *self)
 {
-  gboolean reachable = lm_client_get_reachable (self->client);
-
-  lm_banner_set_revealed (self->banner, !reachable);
-  g_clear_handle_id (&self->banner_tick_id, g_source_remove);
-
-  if (!reachable)
-    {
-      banner_tick_cb (self);
-      self->banner_tick_id = g_timeout_add_seconds (1, banner_tick_cb, self);
-    }
-  else
+  if (lm_client_get_reachable (self->client))
     lm_window_toast (self, _("Connected to the job service again"));
 }
 
@@ -493,7 +459,6 @@ lm_window_dispose (GObject *object)
 {
   LmWindow *self = (LmWindow *) object;
 
-  g_clear_handle_id (&self->banner_tick_id, g_source_remove);
   if (self->client != NULL)
     g_clear_signal_handler (&self->reachable_id, self->client);
   g_clear_object (&self->client);
@@ -659,7 +624,7 @@ lm_window_set_client (LmWindow *self,
   lm_queue_view_set_client (self->queue_view, client);
   lm_job_page_set_client (self->job_page, client);
 
-  lm_banner_set_revealed (self->banner, client != NULL && !lm_client_get_reachable (client));
+  lm_banner_set_client (self->banner, client);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-job", client != NULL);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
