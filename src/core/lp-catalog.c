@@ -54,6 +54,12 @@ lp_preset_label (const char *id)
   return _("Balanced");
 }
 
+const char *
+lp_pricing_label (const char *pricing)
+{
+  return g_strcmp0 (pricing, "spot") == 0 ? _("Spot") : _("On-demand");
+}
+
 double
 lp_gpu_rate (const LpGpuOffer *gpu,
              gboolean          spot)

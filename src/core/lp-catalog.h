@@ -24,6 +24,7 @@ typedef struct
 const LpGpuOffer *lp_catalog_get_gpus     (guint      *n_gpus);
 const LpPreset   *lp_catalog_get_presets  (guint      *n_presets);
 const char       *lp_preset_label         (const char *id);
+const char       *lp_pricing_label        (const char *pricing);
 double            lp_gpu_rate             (const LpGpuOffer *gpu,
                                            gboolean    spot);
 void              lp_estimate_new_job     (gint64      total_steps,

@@ -507,7 +507,9 @@ lp_job_set_config (LpJob      *self,
 {
   g_return_if_fail (LP_IS_JOB (self));
 
-  if (self->config == config)
+  /* Each refresh parses a new object; only a different config is news. */
+  if (self->config == config ||
+      (self->config != NULL && config != NULL && json_object_equal (self->config, config)))
     return;
 
   g_clear_pointer (&self->config, json_object_unref);

@@ -28,6 +28,7 @@ struct _LmApplication
   char              *token_override;
   double             time_scale;
   gint64             pending_job;
+  guint              connect_serial;  /* bumped by each reconnect */
   gboolean           demo;
   gboolean           connecting;
 };
@@ -120,15 +121,71 @@ show_start_error (LmApplication *self,
 }
 
 static void
+stop_in_thread (GTask        *task,
+                gpointer      source,
+                gpointer      data,
+                GCancellable *cancellable)
+{
+  lm_embedded_service_stop (data);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Joining the service's thread waits for its last write; off the UI
+ * thread, so a reconnect never freezes the window. */
+static void
+stop_embedded_async (LmEmbeddedService *embedded)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+
+  g_task_set_task_data (task, embedded, g_object_unref);
+  g_task_run_in_thread (task, stop_in_thread);
+}
+
+typedef struct
+{
+  LmApplication *app;
+  guint          serial;
+} Connecting;
+
+static Connecting *
+connecting_new (LmApplication *self)
+{
+  Connecting *c = g_new0 (Connecting, 1);
+
+  c->app = g_object_ref (self);
+  c->serial = self->connect_serial;
+  return c;
+}
+
+static void
+connecting_free (Connecting *c)
+{
+  g_object_unref (c->app);
+  g_free (c);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Connecting, connecting_free)
+
+static void
 embedded_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  g_autoptr(LmApplication) self = user_data;
+  g_autoptr(Connecting) c = user_data;
+  LmApplication *self = c->app;
   g_autoptr(GError) error = NULL;
   g_autoptr(LmClient) client = NULL;
+  LmEmbeddedService *embedded = lm_embedded_service_start_finish (result, &error);
 
-  self->embedded = lm_embedded_service_start_finish (result, &error);
+  /* A reconnect came in while this one started: it is not wanted. */
+  if (c->serial != self->connect_serial)
+    {
+      if (embedded != NULL)
+        stop_embedded_async (embedded);
+      return;
+    }
+
+  self->embedded = embedded;
   if (self->embedded == NULL)
     {
       show_start_error (self, error);
@@ -145,11 +202,17 @@ token_cb (GObject      *object,
           GAsyncResult *result,
           gpointer      user_data)
 {
-  g_autoptr(LmApplication) self = user_data;
+  g_autoptr(Connecting) c = user_data;
+  LmApplication *self = c->app;
   g_autofree char *token = lm_token_store_lookup_finish (result, NULL);
-  g_autofree char *url = g_settings_get_string (self->settings, "service-url");
-  g_autoptr(LmClient) client = lm_client_new (url, token);
+  g_autofree char *url = NULL;
+  g_autoptr(LmClient) client = NULL;
 
+  if (c->serial != self->connect_serial)
+    return;
+
+  url = g_settings_get_string (self->settings, "service-url");
+  client = lm_client_new (url, token);
   use_client (self, client);
 }
 
@@ -172,7 +235,7 @@ connect_to_service (LmApplication *self)
   url = g_settings_get_string (self->settings, "service-url");
   if (url[0] != '\0')
     {
-      lm_token_store_lookup_async (url, NULL, token_cb, g_object_ref (self));
+      lm_token_store_lookup_async (url, NULL, token_cb, connecting_new (self));
       return;
     }
 
@@ -180,7 +243,7 @@ connect_to_service (LmApplication *self)
     g_autofree char *db = lm_embedded_service_default_db ();
 
     lm_embedded_service_start_async (db, self->demo, self->time_scale, NULL,
-                                     embedded_cb, g_object_ref (self));
+                                     embedded_cb, connecting_new (self));
   }
 }
 
@@ -311,7 +374,9 @@ reconnect_action (GSimpleAction *action,
   g_clear_object (&self->client);
   if (window != NULL)
     lm_window_set_client (window, NULL);
-  stop_embedded (self);
+  if (self->embedded != NULL)
+    stop_embedded_async (g_steal_pointer (&self->embedded));
+  self->connect_serial++;
   self->connecting = FALSE;
   connect_to_service (self);
 }

@@ -477,7 +477,7 @@ send_request (LmClient            *self,
 
   if (!(msg = soup_message_new (method, url)))
     {
-      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
+      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_INVALID,
                                _("“%s” is not a valid service address"),
                                self->base_url ? self->base_url : "");
       return;

@@ -61,6 +61,43 @@ lm_embedded_service_default_db (void)
   return g_build_filename (g_get_user_data_dir (), "lora-monitor", "jobs.db", NULL);
 }
 
+/* The task is returned and released on the context that started it, so
+ * its last reference (and the service with it) never dies on this thread,
+ * which would then have to join itself. */
+typedef struct
+{
+  GTask  *task;
+  GError *error;
+} StartResult;
+
+static gboolean
+return_start_cb (gpointer data)
+{
+  StartResult *result = data;
+
+  if (result->error != NULL)
+    g_task_return_error (result->task, result->error);
+  else
+    g_task_return_pointer (result->task,
+                           g_object_ref (g_task_get_source_object (result->task)),
+                           g_object_unref);
+
+  g_object_unref (result->task);
+  g_free (result);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+return_start (GTask  *task,
+              GError *error)
+{
+  StartResult *result = g_new0 (StartResult, 1);
+
+  result->task = task;
+  result->error = error;
+  g_main_context_invoke (g_task_get_context (task), return_start_cb, result);
+}
+
 static gpointer
 service_thread (gpointer data)
 {
@@ -78,9 +115,8 @@ service_thread (gpointer data)
       !ljd_daemon_listen (daemon, "127.0.0.1", 0, &error))
     {
       g_prefix_error (&error, _("The built-in job service could not start: "));
-      g_task_return_error (task, g_steal_pointer (&error));
-      g_object_unref (task);
       g_main_context_pop_thread_default (self->context);
+      return_start (task, g_steal_pointer (&error));
       return NULL;
     }
 
@@ -88,8 +124,7 @@ service_thread (gpointer data)
   self->token = g_steal_pointer (&token);
   ljd_daemon_start (daemon);
 
-  g_task_return_pointer (task, g_object_ref (self), g_object_unref);
-  g_object_unref (task);
+  return_start (task, NULL);
 
   g_main_loop_run (self->loop);
 
@@ -157,7 +192,7 @@ lm_embedded_service_stop (LmEmbeddedService *self)
 {
   g_return_if_fail (LM_IS_EMBEDDED_SERVICE (self));
 
-  if (self->thread == NULL)
+  if (self->thread == NULL || self->thread == g_thread_self ())
     return;
 
   g_main_context_invoke (self->context, quit_cb, self->loop);

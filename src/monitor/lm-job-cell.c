@@ -193,6 +193,8 @@ update (LmJobCell *self)
 
   if (job == NULL)
     {
+      /* An unbound cell waits to be recycled; it has nothing to tick. */
+      g_clear_handle_id (&self->tick_id, g_source_remove);
       if (GTK_IS_LABEL (self->child))
         set_label (self, "", NULL);
       return;

@@ -69,6 +69,7 @@ struct _LmJobPage
   AdwAnimation    *progress_animation;
 
   LmClient        *client;
+  gulong           reconnected_id;
   LpJob           *job;
   GCancellable    *cancellable;
   gint64           job_id;
@@ -583,8 +584,21 @@ lm_job_page_set_client (LmJobPage *self,
   if (self->client == client)
     return;
 
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->poll_id, g_source_remove);
+  if (self->client != NULL)
+    g_clear_signal_handler (&self->reconnected_id, self->client);
+
   g_set_object (&self->client, client);
   lm_banner_set_client (self->banner, client);
+
+  /* Back from an outage, the page catches up at once. */
+  if (client != NULL)
+    self->reconnected_id = g_signal_connect_object (client, "reconnected",
+                                                    G_CALLBACK (lm_job_page_refresh),
+                                                    self, G_CONNECT_SWAPPED);
 }
 
 void

@@ -118,7 +118,7 @@ add_columns (LmJobsTable *self)
       g_signal_connect (factory, "bind", G_CALLBACK (bind_cell_cb), self);
       g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cell_cb), NULL);
 
-      column = gtk_column_view_column_new (i == LM_JOB_COLUMN_ACTIONS ? "" : _(columns[i].title), factory);
+      column = gtk_column_view_column_new (_(columns[i].title), factory);
       if (columns[i].fixed_width > 0)
         gtk_column_view_column_set_fixed_width (column, (int) columns[i].fixed_width);
       else
@@ -738,6 +738,12 @@ lm_jobs_table_set_client (LmJobsTable *self,
 
   if (self->client == client)
     return;
+
+  /* An answer from the previous service must not land in this one's list. */
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->poll_id, g_source_remove);
 
   if (self->client != NULL)
     {

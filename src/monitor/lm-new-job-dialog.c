@@ -81,7 +81,9 @@ name_problem (LmNewJobDialog *self)
   if (name[0] == '\0')
     return g_strdup (_("Give the job a name"));
   if (g_utf8_strlen (name, -1) > NAME_MAX_CHARS)
-    return g_strdup_printf (_("Use at most %d characters"), NAME_MAX_CHARS);
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Use at most %d character",
+                                         "Use at most %d characters", NAME_MAX_CHARS),
+                            NAME_MAX_CHARS);
 
   return NULL;
 }
@@ -218,16 +220,18 @@ create_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autofree char *secret = NULL;
   g_autoptr(LpJob) job = lm_client_create_job_finish (LM_CLIENT (object), result, &secret, &error);
-  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  GtkWindow *parent;
 
+  /* Closed before the answer: the user has moved on. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  parent = gtk_window_get_transient_for (GTK_WINDOW (self));
   g_clear_object (&self->cancellable);
   gtk_button_set_label (self->create_button, _("C_reate"));
 
   if (job == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-
       /* The service's own words: they name the field that is wrong. */
       gtk_label_set_label (self->error_label, error->message);
       gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
@@ -277,6 +281,17 @@ name_activated_cb (LmNewJobDialog *self)
   gtk_widget_activate_action (GTK_WIDGET (self), "dialog.create", NULL);
 }
 
+static gboolean
+lm_new_job_dialog_close_request (GtkWindow *window)
+{
+  LmNewJobDialog *self = LM_NEW_JOB_DIALOG (window);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+
+  return GTK_WINDOW_CLASS (lm_new_job_dialog_parent_class)->close_request (window);
+}
+
 static void
 lm_new_job_dialog_dispose (GObject *object)
 {
@@ -299,6 +314,7 @@ lm_new_job_dialog_class_init (LmNewJobDialogClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = lm_new_job_dialog_dispose;
+  GTK_WINDOW_CLASS (klass)->close_request = lm_new_job_dialog_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/lorapipeline/Monitor/ui/lm-new-job-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, error_label);

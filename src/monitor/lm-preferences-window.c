@@ -41,6 +41,17 @@ update_sensitivity (LmPreferencesWindow *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->token_row), url[0] != '\0');
 }
 
+/* Through the application itself: this window may be closed by the time
+ * the keyring has stored the token. */
+static void
+reconnect (void)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (app != NULL)
+    g_action_group_activate_action (G_ACTION_GROUP (app), "reconnect", NULL);
+}
+
 static void
 saved_cb (GObject      *object,
           GAsyncResult *result,
@@ -49,7 +60,7 @@ saved_cb (GObject      *object,
   g_autoptr(LmPreferencesWindow) self = user_data;
 
   lm_token_store_save_finish (result, NULL);
-  gtk_widget_activate_action (GTK_WIDGET (self), "app.reconnect", NULL);
+  reconnect ();
   adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
                                     adw_toast_new (_("Connecting to the job service…")));
 }
@@ -73,7 +84,7 @@ apply_cb (LmPreferencesWindow *self)
 
   if (url[0] == '\0')
     {
-      gtk_widget_activate_action (GTK_WIDGET (self), "app.reconnect", NULL);
+      reconnect ();
       return;
     }
 
@@ -145,7 +156,8 @@ token_loaded_cb (GObject      *object,
   g_autoptr(LmPreferencesWindow) self = user_data;
   g_autofree char *token = lm_token_store_lookup_finish (result, NULL);
 
-  if (token != NULL)
+  /* Never over what the user has typed meanwhile. */
+  if (token != NULL && gtk_editable_get_text (GTK_EDITABLE (self->token_row))[0] == '\0')
     gtk_editable_set_text (GTK_EDITABLE (self->token_row), token);
 }
 

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "lp-catalog.h"
 #include "lp-format.h"
 #include "lm-queue-card.h"
 
@@ -56,16 +57,6 @@ lm_queue_start_text (gint64      estimated_start,
   start = g_date_time_new_from_unix_local (estimated_start / G_USEC_PER_SEC);
   *countdown = lp_format_countdown (starts_in_s);
   return lp_format_start_time (start, now);
-}
-
-static const char *
-preset_label (const char *preset)
-{
-  if (g_strcmp0 (preset, "fast") == 0)
-    return _("Fast");
-  if (g_strcmp0 (preset, "quality") == 0)
-    return _("Quality");
-  return _("Balanced");
 }
 
 static void
@@ -140,9 +131,8 @@ lm_queue_card_new (const LpQueueEntry *entry,
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), lp_job_get_name (job));
 
   /* Translators: preset, pricing and GPU, e.g. "Balanced • Spot H100" */
-  config = g_strdup_printf (_("%s • %s %s"), preset_label (lp_job_get_preset (job)),
-                            g_strcmp0 (lp_job_get_pricing (job), "spot") == 0 ? _("Spot") : _("On-demand"),
-                            lp_job_get_gpu_type (job));
+  config = g_strdup_printf (_("%s • %s %s"), lp_preset_label (lp_job_get_preset (job)),
+                            lp_pricing_label (lp_job_get_pricing (job)), lp_job_get_gpu_type (job));
   gtk_label_set_label (self->config_label, config);
 
   creator = g_strdup_printf (_("Created by: %s"),

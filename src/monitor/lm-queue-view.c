@@ -92,7 +92,8 @@ show_queue (LmQueueView *self,
   g_autofree char *title = NULL;
   const char *user = self->client ? lm_client_get_user (self->client) : NULL;
   guint used = queue->running->len;
-  guint max = (guint) MAX (queue->max_slots, (gint64) used);
+  /* A service's answer is not trusted to size the window. */
+  guint max = (guint) CLAMP (MAX (queue->max_slots, (gint64) used), 0, 1000);
 
   /* Translators: e.g. "Active Training Jobs: 2 of 3 slots" */
   title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
@@ -293,6 +294,11 @@ lm_queue_view_set_client (LmQueueView *self,
 
   if (self->client == client)
     return;
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->poll_id, g_source_remove);
 
   if (self->client != NULL)
     g_clear_signal_handler (&self->reconnected_id, self->client);

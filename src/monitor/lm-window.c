@@ -193,10 +193,6 @@ typedef struct
   AskKind   kind;
 } AskData;
 
-static const char *cancel_reasons[] = {
-  "loss_not_decreasing", "cost_too_high", "wrong_configuration", "testing", "other",
-};
-
 static void
 cancel_done_cb (GObject      *object,
                 GAsyncResult *result,
@@ -259,8 +255,10 @@ ask_response_cb (AdwMessageDialog *dialog,
     {
       guint selected = gtk_drop_down_get_selected (reasons);
 
-      if (selected >= 1 && selected <= G_N_ELEMENTS (cancel_reasons))
-        lm_client_cancel_job_async (self->client, lp_job_get_id (job), cancel_reasons[selected - 1],
+      /* Entry 0 is the "Select a reason…" placeholder. */
+      if (selected >= 1 && selected <= LP_N_CANCEL_REASONS)
+        lm_client_cancel_job_async (self->client, lp_job_get_id (job),
+                                    lp_cancel_reason_to_string (selected - 1),
                                     NULL, cancel_done_cb, g_object_ref (self));
     }
   else if (g_str_equal (response, "delete"))
@@ -280,16 +278,11 @@ reason_changed_cb (GtkDropDown      *reasons,
 static GtkWidget *
 reason_dropdown (void)
 {
-  const char *labels[G_N_ELEMENTS (cancel_reasons) + 2] = { _("Select a reason...") };
+  const char *labels[LP_N_CANCEL_REASONS + 2] = { _("Select a reason…") };
   GtkWidget *dropdown;
 
-  for (guint i = 0; i < G_N_ELEMENTS (cancel_reasons); i++)
-    {
-      LpCancelReason reason;
-
-      lp_cancel_reason_from_string (cancel_reasons[i], &reason);
-      labels[i + 1] = lp_cancel_reason_label (reason);
-    }
+  for (guint i = 0; i < LP_N_CANCEL_REASONS; i++)
+    labels[i + 1] = lp_cancel_reason_label (i);
 
   dropdown = gtk_drop_down_new_from_strings (labels);
   gtk_accessible_update_property (GTK_ACCESSIBLE (dropdown),
@@ -359,7 +352,7 @@ show_question (LmWindow *self,
         /* Translators: a job's configuration in one line */
         body = g_strdup_printf (_("%s • %s %s • %s steps, %s epochs • provider: %s"),
                                 lp_preset_label (lp_job_get_preset (job)),
-                                g_strcmp0 (lp_job_get_pricing (job), "spot") == 0 ? _("Spot") : _("On-demand"),
+                                lp_pricing_label (lp_job_get_pricing (job)),
                                 lp_job_get_gpu_type (job), steps, epochs,
                                 lp_job_get_provider (job));
         gtk_label_set_selectable (GTK_LABEL (label), TRUE);
