@@ -7,7 +7,9 @@
  * the view with lp_decimate_columns() (first, min, max and last of each
  * column, so no spike disappears), the thinning is kept until the data,
  * view or width change, and the lines are recorded into a render node that
- * is reused while only the cursor moves.
+ * is reused while only the cursor moves. A series with more than two
+ * points per pixel is filled as one bar per pixel column instead of
+ * stroked: same pixels, a fraction of cairo's time.
  *
  * Both y-axes show one scale from 0 (the brief's "0-2.0"), so the two
  * curves can be compared by eye: the top is 2.0 or, when the visible data
@@ -33,6 +35,10 @@
 #define MIN_SPAN        10
 /* Closer than this (pixels per point) markers merge into a thick line. */
 #define MARKER_SPACING  8.0
+/* Above this many points per pixel a series is drawn as column bars; up
+ * to it, an antialiased line looks smoother and strokes fast enough.
+ */
+#define DENSE_PER_PIXEL 2.0
 #define LINE_WIDTH      2.0
 #define MARKER_RADIUS   2.5
 #define CURSOR_RADIUS   5.0
@@ -523,6 +529,116 @@ append_text (GtkSnapshot   *snapshot,
   gtk_snapshot_restore (snapshot);
 }
 
+/* A series with more points than pixels, drawn a pixel column at a time:
+ * a bar from the column's lowest to its highest value, stretched to meet
+ * the previous column's last value. It covers the same pixels as the
+ * polyline through the thinned points, but as pixel-aligned rectangles,
+ * which cairo fills many times faster than it strokes a zig-zag of
+ * thousands of overlapping segments. Dashes become gaps between columns.
+ */
+static void
+draw_dense_series (LmLossPlot   *self,
+                   cairo_t      *cr,
+                   const Series *s,
+                   gboolean      dashed)
+{
+  g_autoptr(GArray) bridges = g_array_new (FALSE, FALSE, sizeof (double));
+  double x0 = floor (self->area.origin.x);
+  gboolean open = FALSE;
+  gboolean have_previous = FALSE;
+  double column = 0, previous_column = 0;
+  double lo = 0, hi = 0, last = 0, previous_last = 0;
+
+  for (guint k = 0; k <= s->n_picks; k++)
+    {
+      gboolean finite = FALSE;
+      double px = 0, py = 0;
+
+      if (k < s->n_picks)
+        {
+          guint i = s->picks[k];
+          double y = series_y (s, i);
+
+          finite = isfinite (y);
+          if (finite)
+            {
+              px = floor (to_px (self, series_x (s, i)));
+              py = to_py (self, y);
+            }
+        }
+
+      /* Close the open column at a new column, a gap or the end. */
+      if (open && (!finite || px != column))
+        {
+          double phase = fmod (column - x0, 10.0);
+
+          if (!dashed || (phase < 0 ? phase + 10.0 : phase) < 6.0)
+            {
+              double top = floor (lo - LINE_WIDTH / 2);
+              double bottom = ceil (hi + LINE_WIDTH / 2);
+
+              cairo_rectangle (cr, column, top, LINE_WIDTH, bottom - top);
+            }
+
+          previous_column = column;
+          previous_last = last;
+          have_previous = TRUE;
+          open = FALSE;
+        }
+
+      if (!finite)
+        {
+          /* NaN breaks the line, as in the sparse drawing. */
+          if (k < s->n_picks)
+            have_previous = FALSE;
+          continue;
+        }
+
+      if (!open)
+        {
+          column = px;
+          lo = hi = py;
+
+          if (have_previous)
+            {
+              if (px - previous_column <= 1)
+                {
+                  lo = MIN (lo, previous_last);
+                  hi = MAX (hi, previous_last);
+                }
+              else
+                {
+                  /* Steps missing from the data: bridge them with a line
+                   * as the sparse drawing would.
+                   */
+                  double segment[4] = { previous_column, previous_last, px, py };
+
+                  g_array_append_vals (bridges, segment, 4);
+                }
+            }
+          open = TRUE;
+        }
+
+      lo = MIN (lo, py);
+      hi = MAX (hi, py);
+      last = py;
+    }
+
+  cairo_fill (cr);
+
+  if (bridges->len == 0)
+    return;
+
+  for (guint i = 0; i + 3 < bridges->len; i += 4)
+    {
+      const double *segment = &g_array_index (bridges, double, i);
+
+      cairo_move_to (cr, segment[0] + LINE_WIDTH / 2, segment[1]);
+      cairo_line_to (cr, segment[2] + LINE_WIDTH / 2, segment[3]);
+    }
+  cairo_stroke (cr);
+}
+
 static void
 draw_series (LmLossPlot    *self,
              cairo_t       *cr,
@@ -531,6 +647,7 @@ draw_series (LmLossPlot    *self,
 {
   static const double dashes[] = { 6.0, 4.0 };
   const Series *s = &self->series[which];
+  gboolean dashed = which == LP_SERIES_VAL_LOSS;
   gboolean pen_down = FALSE;
 
   if (s->n_picks == 0)
@@ -540,7 +657,13 @@ draw_series (LmLossPlot    *self,
   cairo_set_line_width (cr, LINE_WIDTH);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
 
-  if (which == LP_SERIES_VAL_LOSS)
+  if (s->n_visible > DENSE_PER_PIXEL * self->area.size.width)
+    {
+      draw_dense_series (self, cr, s, dashed);
+      return;
+    }
+
+  if (dashed)
     cairo_set_dash (cr, dashes, G_N_ELEMENTS (dashes), 0);
   else
     cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
