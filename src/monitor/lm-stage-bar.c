@@ -176,6 +176,22 @@ set_shown_status (Segment *segment,
   segment->shown = shown;
 }
 
+/* A stage left running when its job ended stopped with the job, whatever
+ * an older database says about its end. */
+static gint64
+stage_duration (LmStageBar    *self,
+                const LpStage *stage)
+{
+  gint64 end = self->now;
+
+  if (stage->finished_at == 0 && self->job != NULL &&
+      lp_job_status_is_finished (lp_job_get_status (self->job)) &&
+      lp_job_get_finished_at (self->job) != 0)
+    end = MIN (end, lp_job_get_finished_at (self->job));
+
+  return lp_stage_duration_s (stage, end);
+}
+
 static void
 update_segment (LmStageBar  *self,
                 LpStageKind  kind)
@@ -184,7 +200,7 @@ update_segment (LmStageBar  *self,
   const LpStage *stage = get_stage (self, kind);
   const char *name = lp_stage_kind_label (kind);
   int shown = shown_status (self, stage);
-  gint64 duration = stage != NULL ? lp_stage_duration_s (stage, self->now) : 0;
+  gint64 duration = stage != NULL ? stage_duration (self, stage) : 0;
   gboolean timed = stage != NULL && stage->started_at != 0;
   const char *icon = stage_icons[kind];
   g_autofree char *text = NULL;
@@ -328,7 +344,7 @@ build_description (LmStageBar *self)
 
       if (shown == LP_STAGE_STATUS_ACTIVE && stage->started_at != 0)
         {
-          g_autofree char *duration = lp_format_duration_long (lp_stage_duration_s (stage, self->now));
+          g_autofree char *duration = lp_format_duration_long (stage_duration (self, stage));
 
           /* Translators: e.g. "Active, 6 hours 23 minutes elapsed" */
           state = g_strdup_printf (_("Active, %s elapsed"), duration);
@@ -344,7 +360,7 @@ build_description (LmStageBar *self)
         }
       else if (stage->started_at != 0)
         {
-          g_autofree char *duration = lp_format_duration_long (lp_stage_duration_s (stage, self->now));
+          g_autofree char *duration = lp_format_duration_long (stage_duration (self, stage));
 
           /* Translators: e.g. "Stopped after 2 hours 5 minutes" */
           state = g_strdup_printf (_("Stopped after %s"), duration);
