@@ -11,7 +11,7 @@ LORA_PACKAGES=(
   # tests: widget tests under Xvfb in a D-Bus session, accessibility
   # through AT-SPI, metadata validators
   python3 xvfb xauth dbus-x11 at-spi2-core python3-gi python3-pyatspi
-  gir1.2-atspi-2.0 desktop-file-utils appstream
+  gir1.2-atspi-2.0 desktop-file-utils appstream libxml2-utils
   # the sanitizer pass (AddressSanitizer and UBSan through clang)
   clang-14 libclang-rt-14-dev
 )

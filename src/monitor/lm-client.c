@@ -345,7 +345,40 @@ typedef struct
   ParseFunc       parse;
   GDestroyNotify  free_result;
   guint           expect_empty : 1;
+  guint           keep_body : 1;    /* answer with the body itself */
 } RequestData;
+
+typedef struct
+{
+  GBytes *body;
+  char   *filename;
+} Export;
+
+static void
+export_free (Export *export)
+{
+  g_clear_pointer (&export->body, g_bytes_unref);
+  g_free (export->filename);
+  g_free (export);
+}
+
+/* The file name the service suggests in Content-Disposition. */
+static char *
+attachment_name (SoupMessage *msg)
+{
+  g_autoptr(GHashTable) params = NULL;
+  const char *name;
+
+  if (!soup_message_headers_get_content_disposition (soup_message_get_response_headers (msg), NULL, &params))
+    return NULL;
+
+  name = g_hash_table_lookup (params, "filename");
+  /* Only a plain name: never a path the service could steer us into. */
+  if (name == NULL || strchr (name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+    return NULL;
+
+  return g_strdup (name);
+}
 
 static GError *
 error_for_status (LmClient    *self,
@@ -449,6 +482,17 @@ request_cb (GObject      *object,
       return;
     }
 
+  if (data->keep_body)
+    {
+      Export *export = g_new0 (Export, 1);
+
+      data->free_result (parsed);
+      export->body = g_bytes_ref (body);
+      export->filename = attachment_name (msg);
+      g_task_return_pointer (task, export, (GDestroyNotify) export_free);
+      return;
+    }
+
   g_task_return_pointer (task, parsed, data->free_result);
 }
 
@@ -472,6 +516,7 @@ send_request (LmClient            *self,
   data->parse = parse;
   data->free_result = free_result;
   data->expect_empty = parse == NULL;
+  data->keep_body = source_tag == lm_client_export_events_async;
   g_task_set_task_data (task, data, g_free);
   g_task_set_source_tag (task, source_tag);
 
@@ -812,6 +857,57 @@ lm_client_list_events_finish (LmClient      *self,
                               GError       **error)
 {
   return propagate (self, result, lm_client_list_events_async, error);
+}
+
+static gpointer
+parse_export (JsonObject  *object,
+              GError     **error)
+{
+  JsonArray *events = NULL;
+  JsonObject *job = NULL;
+
+  /* Checked, so a file saved as an export is one. */
+  if (!lp_json_get_object (object, "job", TRUE, &job, error) ||
+      !lp_json_get_array (object, "events", TRUE, &events, error))
+    return NULL;
+
+  return json_object_ref (object);
+}
+
+void
+lm_client_export_events_async (LmClient            *self,
+                               gint64               id,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autofree char *path = g_strdup_printf ("/api/training/jobs/%" G_GINT64_FORMAT "/events/export", id);
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  send_request (self, "GET", path, NULL,
+                parse_export, (GDestroyNotify) json_object_unref,
+                lm_client_export_events_async, cancellable, callback, user_data);
+}
+
+GBytes *
+lm_client_export_events_finish (LmClient      *self,
+                                GAsyncResult  *result,
+                                char         **filename,
+                                GError       **error)
+{
+  Export *export = propagate (self, result, lm_client_export_events_async, error);
+  GBytes *body;
+
+  if (export == NULL)
+    return NULL;
+
+  body = g_steal_pointer (&export->body);
+  if (filename != NULL)
+    *filename = g_steal_pointer (&export->filename);
+  export_free (export);
+
+  return body;
 }
 
 void

@@ -121,6 +121,15 @@ void         lm_client_list_events_async   (LmClient             *self,
 LpEventPage *lm_client_list_events_finish  (LmClient             *self,
                                             GAsyncResult         *result,
                                             GError              **error);
+void         lm_client_export_events_async (LmClient             *self,
+                                            gint64                id,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+GBytes      *lm_client_export_events_finish (LmClient            *self,
+                                            GAsyncResult         *result,
+                                            char                **filename,
+                                            GError              **error);
 void         lm_client_delete_job_async    (LmClient             *self,
                                             gint64                id,
                                             GCancellable         *cancellable,
