@@ -14,6 +14,7 @@
 
 #include "jobd-fixture.h"
 #include "lm-cost-tracker.h"
+#include "lm-event-log.h"
 #include "lm-job-page.h"
 #include "lm-loss-chart.h"
 #include "lm-metric-row.h"
@@ -106,6 +107,12 @@ segment_state (LpStageKind kind)
   return lm_stage_bar_get_segment_state (LM_STAGE_BAR (lm_job_page_get_stage_bar (page)), kind);
 }
 
+static gboolean
+has_new_events (gpointer data)
+{
+  return lm_event_log_get_n_new (LM_EVENT_LOG (lm_job_page_get_event_log (page))) > 0;
+}
+
 static void
 test_active_job (void)
 {
@@ -183,6 +190,14 @@ test_active_job (void)
   /* Two columns on a wide window, one on a narrow one. */
   g_assert_true (lm_job_page_is_two_columns (page));
 
+  /* Events arriving while Overview is shown are counted on the tab. */
+  g_assert_cmpstr (lm_job_page_get_tab (page), ==, "overview");
+  g_assert_true (wait_until (has_new_events, NULL, 15000));
+  g_assert_true (g_str_has_prefix (lm_job_page_get_events_tab_title (page), "Event Log ("));
+  lm_job_page_set_tab (page, "events");
+  g_assert_cmpstr (lm_job_page_get_events_tab_title (page), ==, "Event Log");
+  lm_job_page_set_tab (page, "overview");
+
   /* Cancel through the API: the page turns to the cancelled state, keeps
    * its curve, and stops polling. */
   {
@@ -241,6 +256,12 @@ test_failed_job (void)
   /* The curve up to the failure stays. */
   g_assert_cmpint (lm_loss_chart_get_last_step (LM_LOSS_CHART (lm_job_page_get_chart (page))), ==, 300);
   g_assert_true (wait_until (not_polling, NULL, 5000));
+
+  /* The failed stage's "View Details" opens the log filtered to errors. */
+  gtk_widget_activate_action (GTK_WIDGET (page), "job.view-errors", NULL);
+  g_assert_cmpstr (lm_job_page_get_tab (page), ==, "events");
+  g_assert_cmpstr (lm_event_log_get_filter (LM_EVENT_LOG (lm_job_page_get_event_log (page))), ==, "error");
+  lm_job_page_set_tab (page, "overview");
 }
 
 static gboolean
@@ -275,6 +296,7 @@ main (int   argc,
   page = g_object_new (LM_TYPE_JOB_PAGE, NULL);
   lm_job_page_set_client (page, client);
   lm_job_page_set_poll_interval (page, 1);
+  lm_event_log_set_poll_interval (LM_EVENT_LOG (lm_job_page_get_event_log (page)), 1);
   overlay = adw_toast_overlay_new ();
   adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (overlay), GTK_WIDGET (page));
   window = GTK_WINDOW (gtk_window_new ());

@@ -19,6 +19,7 @@
 #include "lm-banner.h"
 #include "lm-columns.h"
 #include "lm-cost-tracker.h"
+#include "lm-event-log.h"
 #include "lm-job-cell.h"
 #include "lm-job-page.h"
 #include "lm-loss-chart.h"
@@ -58,6 +59,9 @@ struct _LmJobPage
   GtkLabel        *stage_badge;
   GtkLabel        *outcome_label;
   LmStageBar      *stage_bar;
+  AdwViewStack    *tabs;
+  AdwViewStackPage *events_page;
+  LmEventLog      *event_log;
   GtkWidget       *overview;
   LmLossChart     *chart;
   GtkBox          *metrics_box;
@@ -65,6 +69,7 @@ struct _LmJobPage
   GtkLabel        *updated_label;
   AdwStatusPage   *error_page;
 
+  GSettings       *settings;
   LmMetricRow     *metrics[N_METRICS];
   AdwAnimation    *progress_animation;
 
@@ -275,6 +280,7 @@ show_job (LmJobPage *self)
     gtk_stack_set_visible_child_name (self->cancel_stack, "none");
 
   lm_stage_bar_set_job (self->stage_bar, job);
+  lm_event_log_set_job (self->event_log, job);
   update_ticking (self);
 
   gtk_stack_set_visible_child_name (self->stack, "job");
@@ -449,6 +455,35 @@ cancel_action (GtkWidget  *widget,
 }
 
 static void
+tab_changed_cb (LmJobPage *self)
+{
+  gboolean events = adw_view_stack_get_visible_child (self->tabs) == GTK_WIDGET (self->event_log);
+
+  /* Unseen events are counted for the tab's badge while it is hidden. */
+  lm_event_log_set_watching (self->event_log, events);
+}
+
+static void
+new_events_cb (LmJobPage *self)
+{
+  guint n = lm_event_log_get_n_new (self->event_log);
+  g_autofree char *title = NULL;
+
+  /* Translators: the Event Log tab with events not seen yet, e.g. "Event Log (5 new)" */
+  title = n > 0 ? g_strdup_printf (_("Event Log (%u new)"), n) : g_strdup (_("Event Log"));
+  adw_view_stack_page_set_title (self->events_page, title);
+  adw_view_stack_page_set_needs_attention (self->events_page, n > 0);
+}
+
+static void
+view_errors_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  lm_job_page_show_errors (LM_JOB_PAGE (widget));
+}
+
+static void
 lm_job_page_map (GtkWidget *widget)
 {
   LmJobPage *self = LM_JOB_PAGE (widget);
@@ -485,6 +520,7 @@ lm_job_page_dispose (GObject *object)
   lm_job_page_set_client (self, NULL);
   g_clear_object (&self->job);
   g_clear_object (&self->progress_animation);
+  g_clear_object (&self->settings);
 
   gtk_widget_dispose_template (GTK_WIDGET (object), LM_TYPE_JOB_PAGE);
 
@@ -508,6 +544,7 @@ lm_job_page_class_init (LmJobPageClass *klass)
   g_type_ensure (LM_TYPE_BANNER);
   g_type_ensure (LM_TYPE_COLUMNS);
   g_type_ensure (LM_TYPE_COST_TRACKER);
+  g_type_ensure (LM_TYPE_EVENT_LOG);
   g_type_ensure (LM_TYPE_LOSS_CHART);
   g_type_ensure (LM_TYPE_STAGE_BAR);
   g_type_ensure (LM_TYPE_STATUS_BADGE);
@@ -532,7 +569,12 @@ lm_job_page_class_init (LmJobPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, stage_badge);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, outcome_label);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, stage_bar);
+  gtk_widget_class_bind_template_child (widget_class, LmJobPage, tabs);
+  gtk_widget_class_bind_template_child (widget_class, LmJobPage, events_page);
+  gtk_widget_class_bind_template_child (widget_class, LmJobPage, event_log);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, overview);
+  gtk_widget_class_bind_template_callback (widget_class, tab_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, new_events_cb);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, chart);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, metrics_box);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, cost_tracker);
@@ -541,6 +583,7 @@ lm_job_page_class_init (LmJobPageClass *klass)
 
   gtk_widget_class_install_action (widget_class, "job.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "job.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "job.view-errors", NULL, view_errors_action);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "jobpage");
@@ -562,6 +605,11 @@ lm_job_page_init (LmJobPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->poll_seconds = LM_JOB_PAGE_POLL_SECONDS;
+
+  /* The chosen tab is remembered, as the brief's ?tab= was. */
+  self->settings = g_settings_new (APP_ID);
+  g_settings_bind (self->settings, "job-tab", self->tabs, "visible-child-name", G_SETTINGS_BIND_DEFAULT);
+  tab_changed_cb (self);
 
   for (guint i = 0; i < N_METRICS; i++)
     {
@@ -593,6 +641,7 @@ lm_job_page_set_client (LmJobPage *self,
 
   g_set_object (&self->client, client);
   lm_banner_set_client (self->banner, client);
+  lm_event_log_set_client (self->event_log, client);
 
   /* Back from an outage, the page catches up at once. */
   if (client != NULL)
@@ -740,4 +789,43 @@ lm_job_page_is_two_columns (LmJobPage *self)
 {
   g_return_val_if_fail (LM_IS_JOB_PAGE (self), FALSE);
   return lm_columns_is_wide (LM_COLUMNS (self->overview));
+}
+
+/* The stage bar's "View Details": the log, filtered to errors. */
+void
+lm_job_page_show_errors (LmJobPage *self)
+{
+  g_return_if_fail (LM_IS_JOB_PAGE (self));
+
+  lm_event_log_set_filter (self->event_log, "error");
+  adw_view_stack_set_visible_child_name (self->tabs, "events");
+}
+
+GtkWidget *
+lm_job_page_get_event_log (LmJobPage *self)
+{
+  g_return_val_if_fail (LM_IS_JOB_PAGE (self), NULL);
+  return GTK_WIDGET (self->event_log);
+}
+
+const char *
+lm_job_page_get_tab (LmJobPage *self)
+{
+  g_return_val_if_fail (LM_IS_JOB_PAGE (self), NULL);
+  return adw_view_stack_get_visible_child_name (self->tabs);
+}
+
+void
+lm_job_page_set_tab (LmJobPage  *self,
+                     const char *tab)
+{
+  g_return_if_fail (LM_IS_JOB_PAGE (self));
+  adw_view_stack_set_visible_child_name (self->tabs, tab);
+}
+
+const char *
+lm_job_page_get_events_tab_title (LmJobPage *self)
+{
+  g_return_val_if_fail (LM_IS_JOB_PAGE (self), NULL);
+  return adw_view_stack_page_get_title (self->events_page);
 }

@@ -41,5 +41,11 @@ GtkWidget  *lm_job_page_get_cost_tracker (LmJobPage *self);
 GtkWidget  *lm_job_page_get_metric_row  (LmJobPage *self,
                                          guint      index);
 gboolean    lm_job_page_is_two_columns  (LmJobPage *self);
+void        lm_job_page_show_errors     (LmJobPage *self);
+GtkWidget  *lm_job_page_get_event_log   (LmJobPage *self);
+const char *lm_job_page_get_tab         (LmJobPage *self);
+void        lm_job_page_set_tab         (LmJobPage  *self,
+                                         const char *tab);
+const char *lm_job_page_get_events_tab_title (LmJobPage *self);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include "lp-json.h"
 #include "lp-types.h"
 #include "lm-banner.h"
+#include "lm-cancel-dialog.h"
 #include "lm-job-page.h"
 #include "lm-jobs-table.h"
 #include "lm-new-job-dialog.h"
@@ -116,8 +117,18 @@ open_error_log_action (GtkWidget  *widget,
                        const char *action_name,
                        GVariant   *param)
 {
-  /* The event log arrives with the job dashboard; until then the job. */
-  lm_window_open_job (LM_WINDOW (widget), g_variant_get_int64 (param));
+  LmWindow *self = LM_WINDOW (widget);
+
+  lm_window_open_job (self, g_variant_get_int64 (param));
+  lm_job_page_show_errors (self->job_page);
+}
+
+static void
+view_job_errors_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  lm_job_page_show_errors (LM_WINDOW (widget)->job_page);
 }
 
 static void
@@ -194,37 +205,6 @@ typedef struct
 } AskData;
 
 static void
-cancel_done_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(LmWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(LpJob) job = lm_client_cancel_job_finish (LM_CLIENT (object), result, &error);
-
-  if (job == NULL)
-    {
-      lm_window_toast (self, error->message);
-      return;
-    }
-
-  if (lp_job_get_status (job) == LP_JOB_STATUS_CANCELLED && lp_job_get_started_at (job) != 0)
-    {
-      g_autofree char *cost = lp_format_money (lp_job_get_cost (job));
-      g_autofree char *text = g_strdup_printf (_("Job cancelled. Final cost: %s"), cost);
-      lm_window_toast (self, text);
-    }
-  else if (lp_job_get_status (job) == LP_JOB_STATUS_CANCELLED)
-    lm_window_toast (self, _("Removed from the queue"));
-  else
-    lm_window_toast (self, _("Cancelling…"));
-
-  refresh_all (self);
-  if (lm_job_page_get_job_id (self->job_page) == lp_job_get_id (job))
-    lm_job_page_refresh (self->job_page);
-}
-
-static void
 delete_done_cb (GObject      *object,
                 GAsyncResult *result,
                 gpointer      user_data)
@@ -249,45 +229,21 @@ ask_response_cb (AdwMessageDialog *dialog,
 {
   LmWindow *self = LM_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
   LpJob *job = g_object_get_data (G_OBJECT (dialog), "job");
-  GtkDropDown *reasons = g_object_get_data (G_OBJECT (dialog), "reasons");
 
-  if (g_str_equal (response, "cancel-job") && reasons != NULL)
-    {
-      guint selected = gtk_drop_down_get_selected (reasons);
-
-      /* Entry 0 is the "Select a reason…" placeholder. */
-      if (selected >= 1 && selected <= LP_N_CANCEL_REASONS)
-        lm_client_cancel_job_async (self->client, lp_job_get_id (job),
-                                    lp_cancel_reason_to_string (selected - 1),
-                                    NULL, cancel_done_cb, g_object_ref (self));
-    }
-  else if (g_str_equal (response, "delete"))
+  if (g_str_equal (response, "delete"))
     lm_client_delete_job_async (self->client, lp_job_get_id (job), NULL,
                                 delete_done_cb, g_object_ref (self));
 }
 
 static void
-reason_changed_cb (GtkDropDown      *reasons,
-                   GParamSpec       *pspec,
-                   AdwMessageDialog *dialog)
+job_cancelled_cb (LmWindow *self,
+                  LpJob    *job)
 {
-  adw_message_dialog_set_response_enabled (dialog, "cancel-job",
-                                           gtk_drop_down_get_selected (reasons) > 0);
-}
-
-static GtkWidget *
-reason_dropdown (void)
-{
-  const char *labels[LP_N_CANCEL_REASONS + 2] = { _("Select a reason…") };
-  GtkWidget *dropdown;
-
-  for (guint i = 0; i < LP_N_CANCEL_REASONS; i++)
-    labels[i + 1] = lp_cancel_reason_label (i);
-
-  dropdown = gtk_drop_down_new_from_strings (labels);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (dropdown),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Why are you cancelling?"), -1);
-  return dropdown;
+  /* The dialog told the user and refreshed what is shown; the other
+   * tabs and an open job page catch up too. */
+  refresh_all (self);
+  if (lm_job_page_get_job_id (self->job_page) == lp_job_get_id (job))
+    lm_job_page_refresh (self->job_page);
 }
 
 static void
@@ -297,33 +253,18 @@ show_question (LmWindow *self,
 {
   GtkWidget *dialog;
   g_autofree char *heading = NULL;
-  gboolean queued = lp_job_get_status (job) == LP_JOB_STATUS_QUEUED;
 
   switch (kind)
     {
     case ASK_CANCEL:
       {
-        GtkWidget *reasons = reason_dropdown ();
+        GtkWidget *cancel = lm_cancel_dialog_new (GTK_WINDOW (self), self->client, job);
 
-        heading = g_strdup_printf (queued ? _("Remove “%s” from the Queue?") : _("Cancel “%s”?"),
-                                   lp_job_get_name (job));
-        dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
-                                         queued ? _("The job will not start. This action cannot be undone.")
-                                                : _("Training stops and the GPU is released. Partial results are kept. This action cannot be undone."));
-        adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                          "back", _("_Go Back"),
-                                          "cancel-job", queued ? _("_Remove from Queue") : _("_Cancel Job"),
-                                          NULL);
-        adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "cancel-job",
-                                                    ADW_RESPONSE_DESTRUCTIVE);
-        adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "cancel-job", FALSE);
-        adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "back");
-        adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "back");
-        adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), reasons);
-        g_object_set_data (G_OBJECT (dialog), "reasons", reasons);
-        g_signal_connect (reasons, "notify::selected", G_CALLBACK (reason_changed_cb), dialog);
+        g_signal_connect_object (cancel, "cancelled", G_CALLBACK (job_cancelled_cb),
+                                 self, G_CONNECT_SWAPPED);
+        gtk_window_present (GTK_WINDOW (cancel));
       }
-      break;
+      return;
 
     case ASK_DELETE:
       heading = g_strdup_printf (_("Delete “%s”?"), lp_job_get_name (job));
@@ -543,6 +484,7 @@ lm_window_class_init (LmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.new-job", NULL, new_job_action);
   gtk_widget_class_install_action (widget_class, "win.open-job", "x", open_job_action);
   gtk_widget_class_install_action (widget_class, "win.open-error-log", "x", open_error_log_action);
+  gtk_widget_class_install_action (widget_class, "win.view-job-errors", NULL, view_job_errors_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-job", "x", cancel_job_action);
   gtk_widget_class_install_action (widget_class, "win.delete-job", "x", delete_job_action);
   gtk_widget_class_install_action (widget_class, "win.view-config", "x", view_config_action);
