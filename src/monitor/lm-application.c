@@ -11,8 +11,10 @@
 
 #include <glib/gi18n.h>
 
+#include "lp-format.h"
 #include "lm-application.h"
 #include "lm-embedded-service.h"
+#include "lm-job-watcher.h"
 #include "lm-preferences-window.h"
 #include "lm-token-store.h"
 #include "lm-window.h"
@@ -24,11 +26,13 @@ struct _LmApplication
   GSettings         *settings;
   LmEmbeddedService *embedded;
   LmClient          *client;
+  LmJobWatcher      *watcher;
   char              *service_override;
   char              *token_override;
   double             time_scale;
   gint64             pending_job;
   guint              connect_serial;  /* bumped by each reconnect */
+  gboolean           holding;         /* running in the background */
   gboolean           demo;
   gboolean           connecting;
 };
@@ -93,6 +97,61 @@ me_cb (GObject      *object,
 }
 
 static void
+notify_job (LmApplication *self,
+            LpJob         *job,
+            const char    *id_suffix,
+            const char    *title,
+            const char    *body)
+{
+  g_autoptr(GNotification) notification = g_notification_new (title);
+  g_autofree char *id = g_strdup_printf ("job-%" G_GINT64_FORMAT "-%s", lp_job_get_id (job), id_suffix);
+
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action_and_target_value (notification, "app.open-job",
+                                                      g_variant_new_int64 (lp_job_get_id (job)));
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+static void
+job_finished_cb (LmApplication *self,
+                 LpJob         *job)
+{
+  g_autofree char *cost = lp_format_money (lp_job_get_cost (job));
+  g_autofree char *body = NULL;
+
+  switch (lp_job_get_status (job))
+    {
+    case LP_JOB_STATUS_COMPLETED:
+      /* Translators: notification body, e.g. "Elena Morales Financial finished. Final cost: $48.32" */
+      body = g_strdup_printf (_("%s finished. Final cost: %s"), lp_job_get_name (job), cost);
+      notify_job (self, job, "end", _("Training Completed"), body);
+      break;
+    case LP_JOB_STATUS_FAILED:
+      body = g_strdup_printf (_("%s failed: %s"), lp_job_get_name (job),
+                              lp_job_get_error (job) ? lp_job_get_error (job) : _("no reason given"));
+      notify_job (self, job, "end", _("Training Failed"), body);
+      break;
+    default:
+      /* A cancel was somebody's decision; it is not worth an alert. */
+      break;
+    }
+}
+
+static void
+job_over_estimate_cb (LmApplication *self,
+                      LpJob         *job)
+{
+  g_autofree char *spend = lp_format_money (lp_job_get_cost (job));
+  g_autofree char *range = lp_format_estimate_range (lp_job_get_estimate_min (job),
+                                                     lp_job_get_estimate_max (job));
+  /* Translators: e.g. "Elena Morales Financial has cost $54.10, over its estimate of $45-55" */
+  g_autofree char *body = g_strdup_printf (_("%s has cost %s, over its estimate of %s"),
+                                           lp_job_get_name (job), spend, range);
+
+  notify_job (self, job, "cost", _("Cost Exceeding Estimate"), body);
+}
+
+static void
 use_client (LmApplication *self,
             LmClient      *client)
 {
@@ -101,6 +160,13 @@ use_client (LmApplication *self,
   self->connecting = FALSE;
   g_set_object (&self->client, client);
   lm_window_set_client (window, client);
+
+  g_clear_object (&self->watcher);
+  self->watcher = lm_job_watcher_new (client);
+  g_signal_connect_object (self->watcher, "job-finished", G_CALLBACK (job_finished_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->watcher, "job-over-estimate", G_CALLBACK (job_over_estimate_cb),
+                           self, G_CONNECT_SWAPPED);
   lm_client_get_me_async (client, NULL, me_cb, g_object_ref (self));
   open_pending_job (self);
 }
@@ -382,17 +448,56 @@ reconnect_action (GSimpleAction *action,
 }
 
 static void
+open_job_action (GSimpleAction *action,
+                 GVariant      *param,
+                 gpointer       user_data)
+{
+  LmApplication *self = user_data;
+  LmWindow *window = ensure_window (self);
+
+  gtk_window_present (GTK_WINDOW (window));
+  self->pending_job = g_variant_get_int64 (param);
+  if (self->client == NULL)
+    connect_to_service (self);
+  else
+    open_pending_job (self);
+}
+
+/* Holding the application keeps it, and its watcher, alive with no window. */
+static void
+background_changed_cb (LmApplication *self)
+{
+  gboolean background = g_settings_get_boolean (self->settings, "run-in-background");
+
+  if (background && !self->holding)
+    g_application_hold (G_APPLICATION (self));
+  else if (!background && self->holding)
+    g_application_release (G_APPLICATION (self));
+
+  self->holding = background;
+}
+
+static void
 quit_action (GSimpleAction *action,
              GVariant      *param,
              gpointer       user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  LmApplication *self = user_data;
+
+  /* Quit means quit, background or not. */
+  if (self->holding)
+    {
+      self->holding = FALSE;
+      g_application_release (G_APPLICATION (self));
+    }
+  g_application_quit (G_APPLICATION (self));
 }
 
 static const GActionEntry app_actions[] = {
   { "preferences", preferences_action },
   { "about", about_action },
   { "reconnect", reconnect_action },
+  { "open-job", open_job_action, "x" },
   { "quit", quit_action },
 };
 
@@ -409,6 +514,10 @@ lm_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
+
+  g_signal_connect_object (LM_APPLICATION (app)->settings, "changed::run-in-background",
+                           G_CALLBACK (background_changed_cb), app, G_CONNECT_SWAPPED);
+  background_changed_cb (LM_APPLICATION (app));
 }
 
 static void
@@ -417,6 +526,7 @@ lm_application_shutdown (GApplication *app)
   LmApplication *self = LM_APPLICATION (app);
 
   /* The service's thread finishes its last write before the process ends. */
+  g_clear_object (&self->watcher);
   g_clear_object (&self->client);
   stop_embedded (self);
 

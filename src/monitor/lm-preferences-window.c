@@ -18,6 +18,7 @@ struct _LmPreferencesWindow
   AdwPasswordEntryRow  *token_row;
   AdwActionRow         *test_row;
   GtkSpinner           *test_spinner;
+  GtkSwitch            *background_switch;
 
   GSettings            *settings;
   LmClient             *test_client;
@@ -190,6 +191,7 @@ lm_preferences_window_class_init (LmPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LmPreferencesWindow, token_row);
   gtk_widget_class_bind_template_child (widget_class, LmPreferencesWindow, test_row);
   gtk_widget_class_bind_template_child (widget_class, LmPreferencesWindow, test_spinner);
+  gtk_widget_class_bind_template_child (widget_class, LmPreferencesWindow, background_switch);
   gtk_widget_class_bind_template_callback (widget_class, apply_cb);
 
   gtk_widget_class_install_action (widget_class, "prefs.test-connection", NULL, test_connection_action);
@@ -203,6 +205,9 @@ lm_preferences_window_init (LmPreferencesWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->settings = g_settings_new (APP_ID);
+  g_settings_bind (self->settings, "run-in-background", self->background_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+
   url = g_settings_get_string (self->settings, "service-url");
   gtk_editable_set_text (GTK_EDITABLE (self->url_row), url);
   update_sensitivity (self);
