@@ -48,6 +48,15 @@ test_cost_levels (void)
   g_assert_cmpstr (lm_cost_tracker_get_warning_text (tracker), ==,
                    "Cost exceeding estimate: $54 vs $45-55 estimated");
 
+  /* Just over the lower bound, cents keep the warning honest. */
+  {
+    g_autoptr(LpJob) small = job_with_estimate (11, 14);
+
+    lm_cost_tracker_update (tracker, small, 11.24);
+    g_assert_cmpstr (lm_cost_tracker_get_warning_text (tracker), ==,
+                     "Cost exceeding estimate: $11.24 vs $11-14 estimated");
+  }
+
   /* Without an estimate there is nothing to exceed. */
   {
     g_autoptr(LpJob) bare = job_with_estimate (0, 0);

@@ -105,7 +105,10 @@ lm_cost_tracker_update (LmCostTracker *self,
 
       if (level == LP_COST_LEVEL_OVER)
         {
-          g_autofree char *whole = lp_format_money_whole (spend);
+          /* Whole dollars, as the brief writes it, unless rounding would
+           * make the spend look no higher than the estimate ("$11 vs $11-14"). */
+          g_autofree char *whole = round (spend) > est_min ? lp_format_money_whole (spend)
+                                                           : lp_format_money (spend);
           g_autofree char *warning =
             /* Translators: e.g. "Cost exceeding estimate: $54 vs $45-55 estimated" */
             g_strdup_printf (_("Cost exceeding estimate: %s vs %s estimated"), whole, range);
