@@ -1,0 +1,1869 @@
+/* ljd-local.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The local provider runs a job's command (config "argv", "cwd", "env") as
+ * a process group of its own on the service's machine: a PEFT, Axolotl or
+ * Unsloth script on the team's GPU box. Like the simulator it never writes
+ * job state itself: it reads what the command prints and posts signed
+ * webhook events, as a trainer would.
+ *
+ * Everything a restarted service needs lives on disk, in a folder per job
+ * next to the database (local/<job id>/):
+ *
+ *   output.log   the command's stdout and stderr;
+ *   exit-status  its exit status, written by a small shell wrapper when it
+ *                ends, so that an end nobody watched is still known;
+ *
+ * and in the job's provider state: {pid, pgid, folder, offset, step,
+ * total_steps}, where offset is how far into the log the service has
+ * reported. Event ids are made from log offsets, so re-reading a stretch
+ * of log after a restart posts duplicates, which the service acknowledges
+ * and drops.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "lp-json.h"
+#include "lp-log-parser.h"
+#include "lp-trainer-event.h"
+#include "ljd-local.h"
+
+/* Events per webhook request, as the simulator sends them. */
+#define MAX_BATCH 500
+/* How often the log is checked for new output. */
+#define TAIL_INTERVAL_MS 500
+#define READ_CHUNK 65536
+/* A "line" that never ends (binary output, one endless tqdm bar) is cut. */
+#define MAX_LINE 65536
+/* Reading stops while this many events wait to be posted, so that a
+ * restart catching up on a huge log does not hold all of it in memory. */
+#define MAX_PENDING 5000
+/* Progress counters and GPU readings become an event at most this often;
+ * metrics dicts always do. */
+#define PROGRESS_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define GPU_INTERVAL_S 10
+/* An older GPU reading is not attached to metrics any more. */
+#define GPU_FRESH_US (30 * G_USEC_PER_SEC)
+/* Lines kept for the error of a failed run, and bytes of log read before
+ * the saved offset after a restart to fill them again. */
+#define TAIL_LINES 50
+#define TAIL_LINE_MAX_CHARS 1000
+#define TAIL_PRIME_BYTES 16384
+#define ERROR_MAX_CHARS LP_MESSAGE_MAX
+#define SAVE_INTERVAL_US (2 * G_USEC_PER_SEC)
+#define CANCEL_POLL_MS 100
+/* After SIGKILL the kernel needs moments, not seconds; longer means the
+ * processes cannot be killed (stuck in the driver), which is reported. */
+#define KILL_WAIT_US (5 * G_USEC_PER_SEC)
+
+#define LOG_NAME "output.log"
+#define EXIT_NAME "exit-status"
+
+/* Runs the command and then writes its status (128 + N when signal N
+ * killed it) to $LORA_EXIT_FILE. The command is "$@", never parsed by the
+ * shell: argv from the job is passed as the wrapper's arguments. */
+#define WRAPPER_SCRIPT "\"$@\"; echo $? > \"$LORA_EXIT_FILE\""
+
+static const char * const reserved_env[] = {
+  "LORA_JOB_ID", "LORA_WEBHOOK_URL", "LORA_WEBHOOK_SECRET", "LORA_EXIT_FILE", NULL
+};
+
+struct _LjdLocal
+{
+  GObject      parent_instance;
+  LjdService  *service;     /* weak: the service owns its providers */
+  guint        grace_ms;
+  GMainContext *context;    /* where its timers run: the service's */
+  SoupSession *session;
+  GHashTable  *runs;        /* job id -> LocalRun */
+  guint        next_serial;
+};
+
+enum {
+  PROP_0,
+  PROP_SERVICE,
+  PROP_GRACE_PERIOD,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void provider_iface_init (LjdProviderInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LjdLocal, ljd_local, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (LJD_TYPE_PROVIDER, provider_iface_init))
+
+/* The job's config */
+
+typedef struct
+{
+  GStrv  argv;
+  char  *cwd;
+  GStrv  env_names;
+  GStrv  env_values;
+} LocalConfig;
+
+static void
+local_config_clear (LocalConfig *config)
+{
+  g_clear_pointer (&config->argv, g_strfreev);
+  g_clear_pointer (&config->cwd, g_free);
+  g_clear_pointer (&config->env_names, g_strfreev);
+  g_clear_pointer (&config->env_values, g_strfreev);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LocalConfig, local_config_clear)
+
+static gboolean
+node_is_string (JsonNode *node)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+         json_node_get_value_type (node) == G_TYPE_STRING;
+}
+
+static gboolean
+config_error (GError     **error,
+              const char  *format,
+              ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+config_error (GError     **error,
+              const char  *format,
+              ...)
+{
+  va_list args;
+
+  if (error == NULL)
+    return FALSE;
+
+  va_start (args, format);
+  *error = g_error_new_valist (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, format, args);
+  va_end (args);
+
+  return FALSE;
+}
+
+static gboolean
+env_name_is_valid (const char *name)
+{
+  if (name[0] == '\0' || g_ascii_isdigit (name[0]))
+    return FALSE;
+
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_')
+      return FALSE;
+
+  return TRUE;
+}
+
+/* The config is the only part of a job that reaches a process, so it is
+ * read strictly: exactly these keys, these types, no shell anywhere. */
+static gboolean
+local_config_parse (JsonObject   *object,
+                    LocalConfig  *config,
+                    GError      **error)
+{
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) values = g_strv_builder_new ();
+  g_autoptr(GList) members = NULL;
+  JsonNode *node;
+  JsonArray *array;
+
+  if (object == NULL || (node = json_object_get_member (object, "argv")) == NULL ||
+      JSON_NODE_HOLDS_NULL (node))
+    return config_error (error, _("“argv” is required: the command to run, as an array of strings"));
+
+  members = json_object_get_members (object);
+  for (const GList *l = members; l; l = l->next)
+    if (!g_str_equal (l->data, "argv") && !g_str_equal (l->data, "cwd") && !g_str_equal (l->data, "env"))
+      return config_error (error, _("unknown key “%s” (the local provider takes “argv”, “cwd” and “env”)"),
+                           (const char *) l->data);
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return config_error (error, _("“argv” must be an array of strings"));
+  array = json_node_get_array (node);
+  if (json_array_get_length (array) == 0)
+    return config_error (error, _("“argv” must not be empty: its first item is the program to run"));
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+
+      if (!node_is_string (item))
+        return config_error (error, _("“argv” must be an array of strings; item %u is not a string"), i);
+      g_strv_builder_add (argv, json_node_get_string (item));
+    }
+
+  if (json_node_get_string (json_array_get_element (array, 0))[0] == '\0')
+    return config_error (error, _("“argv” must start with the program to run, not an empty string"));
+
+  if ((node = json_object_get_member (object, "cwd")) != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      const char *cwd;
+
+      if (!node_is_string (node))
+        return config_error (error, _("“cwd” must be a string"));
+      cwd = json_node_get_string (node);
+      if (!g_path_is_absolute (cwd))
+        return config_error (error, _("“cwd” must be an absolute path, not “%s”"), cwd);
+      if (!g_file_test (cwd, G_FILE_TEST_IS_DIR))
+        return config_error (error, _("“cwd” must be an existing directory; “%s” is not one"), cwd);
+      config->cwd = g_strdup (cwd);
+    }
+
+  if ((node = json_object_get_member (object, "env")) != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      JsonObject *env;
+      g_autoptr(GList) env_members = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return config_error (error, _("“env” must be an object of strings"));
+      env = json_node_get_object (node);
+      env_members = json_object_get_members (env);
+
+      for (const GList *l = env_members; l; l = l->next)
+        {
+          const char *name = l->data;
+          JsonNode *value = json_object_get_member (env, name);
+
+          if (!env_name_is_valid (name))
+            return config_error (error, _("“env” has an invalid variable name “%s” (letters, digits and “_”)"), name);
+          if (g_strv_contains (reserved_env, name))
+            return config_error (error, _("“env” must not set %s, which the service sets"), name);
+          if (!node_is_string (value))
+            return config_error (error, _("“env” must be an object of strings; “%s” is not a string"), name);
+
+          g_strv_builder_add (names, name);
+          g_strv_builder_add (values, json_node_get_string (value));
+        }
+    }
+
+  config->argv = g_strv_builder_end (argv);
+  config->env_names = g_strv_builder_end (names);
+  config->env_values = g_strv_builder_end (values);
+
+  return TRUE;
+}
+
+/* Processes
+ *
+ * pid is the wrapper shell, which setsid() made the leader of a session
+ * and process group of its own, so pgid == pid while the run lasts. */
+
+/* The state letter of a process and its group, from /proc; 0 when that
+ * cannot be read (no such process, or no /proc). */
+static char
+proc_state (pid_t  pid,
+            pid_t *pgrp)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *text = NULL;
+  const char *p;
+  char state = 0;
+  int ppid = 0, group = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+
+  /* "pid (comm) S ppid pgrp …", where comm may hold anything, ")" too. */
+  if ((p = strrchr (text, ')')) == NULL ||
+      sscanf (p + 1, " %c %d %d", &state, &ppid, &group) != 3)
+    return 0;
+
+  if (pgrp != NULL)
+    *pgrp = group;
+  return state;
+}
+
+/* A zombie has ended; it only waits for its parent, which after a restart
+ * is not this service, to reap it. */
+static gboolean
+process_alive (pid_t pid)
+{
+  char state;
+
+  if (pid <= 1 || kill (pid, 0) != 0)
+    return FALSE;
+
+  state = proc_state (pid, NULL);
+  return state != 'Z' && state != 'X';
+}
+
+/* Whether any process of group @pgid still runs: the wrapper, the trainer
+ * or anything they started (data loader workers, a shell's children). */
+static gboolean
+group_alive (pid_t pgid)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (pgid <= 1 || kill (-pgid, 0) != 0)
+    return FALSE;
+
+  if (process_alive (pgid))
+    return TRUE;
+
+  /* Without /proc, kill() is all there is to go by. */
+  if (!(dir = g_dir_open ("/proc", 0, NULL)))
+    return TRUE;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      pid_t group = 0;
+      char state;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      state = proc_state ((pid_t) atoi (name), &group);
+      if (group == pgid && state != 0 && state != 'Z' && state != 'X')
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Whether @pid is the wrapper this service started for @job_id. A pid can
+ * be reused while the service is stopped; the process's environment names
+ * its job, which a stranger's does not. */
+static gboolean
+process_is_job (pid_t  pid,
+                gint64 job_id)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/environ", (int) pid);
+  g_autofree char *contents = NULL;
+  g_autofree char *wanted = NULL;
+  gsize length;
+
+  if (!process_alive (pid) || getpgid (pid) != pid)
+    return FALSE;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return getsid (pid) == pid;
+
+  wanted = g_strdup_printf ("LORA_JOB_ID=%" G_GINT64_FORMAT, job_id);
+  for (gsize i = 0; i < length; i += strlen (contents + i) + 1)
+    if (g_str_equal (contents + i, wanted))
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+child_setup (gpointer user_data)
+{
+  /* A session and group of its own: SIGTERM to the group reaches every
+   * process of the run and nothing of the service, and a terminal's ^C
+   * aimed at the service does not reach the run. */
+  setsid ();
+}
+
+/* Provider state */
+
+typedef struct
+{
+  gint64  pid;
+  gint64  pgid;
+  char   *folder;
+  gint64  offset;
+  gint64  step;
+  gint64  total_steps;
+} LocalState;
+
+static void
+local_state_clear (LocalState *state)
+{
+  g_clear_pointer (&state->folder, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LocalState, local_state_clear)
+
+static gboolean
+local_state_load (LjdLocal   *self,
+                  gint64      job_id,
+                  LocalState *state)
+{
+  g_autofree char *text = ljd_store_get_provider_state (ljd_service_get_store (self->service), job_id);
+  g_autoptr(JsonObject) object = NULL;
+  const char *folder = NULL;
+
+  state->step = -1;
+  state->total_steps = -1;
+
+  if (text == NULL || !(object = lp_json_parse_object (text, strlen (text), NULL)))
+    return FALSE;
+
+  if (!lp_json_get_int (object, "pid", TRUE, &state->pid, NULL) ||
+      !lp_json_get_int (object, "pgid", TRUE, &state->pgid, NULL) ||
+      !lp_json_get_string (object, "folder", TRUE, &folder, NULL) ||
+      !lp_json_get_int (object, "offset", TRUE, &state->offset, NULL) ||
+      !lp_json_get_int (object, "step", FALSE, &state->step, NULL) ||
+      !lp_json_get_int (object, "total_steps", FALSE, &state->total_steps, NULL))
+    return FALSE;
+
+  if (state->pid <= 1 || state->pid > G_MAXINT || state->pgid <= 1 || state->pgid > G_MAXINT ||
+      state->offset < 0)
+    return FALSE;
+
+  state->folder = g_strdup (folder);
+  return TRUE;
+}
+
+/* Runs */
+
+typedef struct
+{
+  JsonObject *event;
+  goffset     start;   /* where its line starts in the log */
+} Pending;
+
+static void
+pending_free (Pending *pending)
+{
+  json_object_unref (pending->event);
+  g_free (pending);
+}
+
+typedef struct
+{
+  LjdLocal     *local;        /* weak */
+  gint64        job_id;
+  guint         serial;       /* tells this run from a later one of the job */
+  char         *secret;
+  char         *folder;
+  pid_t         pid;
+  pid_t         pgid;
+  GSubprocess  *process;      /* NULL after a re-attach: not our child */
+  GCancellable *cancellable;
+  GSource      *tail_source;
+  GSource      *gpu_source;
+
+  /* Reading the log */
+  GInputStream *stream;
+  goffset       read_offset;  /* bytes read so far */
+  goffset       line_start;   /* where the line in partial starts */
+  goffset       consumed;     /* end of the last whole line handled */
+  goffset       prime_until;  /* lines before this only fill the tail */
+  GByteArray   *partial;
+  LpLogParser  *parser;
+  GQueue       *tail;         /* char *, the last lines, oldest first */
+
+  /* Reporting */
+  GQueue       *pending;      /* Pending *, in order */
+  guint         in_flight;    /* events of the request under way, or 0 */
+  gint64        reported_step;
+  gint64        last_metrics_at;
+  goffset       saved_offset;
+  gint64        saved_at;
+
+  /* GPU */
+  char         *nvidia_smi;
+  char         *gpu_ids;
+  double        gpu_util;
+  gint64        gpu_at;
+
+  /* The end */
+  int           wait_status;
+
+  guint         reading : 1;
+  guint         log_failed : 1;
+  guint         skip_partial : 1;
+  guint         tail_progress : 1;   /* the last tail line is a progress bar */
+  guint         training_sent : 1;
+  guint         gpu_in_flight : 1;
+  guint         exited : 1;
+  guint         have_wait_status : 1;
+  guint         died_while_stopped : 1;
+  guint         finishing : 1;
+  guint         cancelling : 1;
+} LocalRun;
+
+/* Timers go to the context the service runs in, which in the app's
+ * embedded mode is a thread's own, not the global default one that
+ * g_timeout_add() would pick. */
+static GSource *
+add_timeout (LjdLocal       *self,
+             guint           interval_ms,
+             GSourceFunc     func,
+             gpointer        data,
+             GDestroyNotify  notify)
+{
+  GSource *source = interval_ms > 0 ? g_timeout_source_new (interval_ms) : g_idle_source_new ();
+
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static void
+local_run_free (LocalRun *run)
+{
+  clear_source (&run->tail_source);
+  clear_source (&run->gpu_source);
+  if (run->cancellable != NULL)
+    g_cancellable_cancel (run->cancellable);
+  g_clear_object (&run->cancellable);
+  /* Dropping the GSubprocess neither kills nor orphans the child: GLib
+   * still reaps it when it ends. */
+  g_clear_object (&run->process);
+  g_clear_object (&run->stream);
+  g_clear_pointer (&run->partial, g_byte_array_unref);
+  g_clear_pointer (&run->parser, lp_log_parser_free);
+  if (run->tail != NULL)
+    g_queue_free_full (run->tail, g_free);
+  if (run->pending != NULL)
+    g_queue_free_full (run->pending, (GDestroyNotify) pending_free);
+  g_free (run->secret);
+  g_free (run->folder);
+  g_free (run->nvidia_smi);
+  g_free (run->gpu_ids);
+  g_free (run);
+}
+
+static LocalRun *
+local_run_new (LjdLocal   *self,
+               LpJob      *job,
+               const char *secret,
+               const char *folder)
+{
+  LocalRun *run = g_new0 (LocalRun, 1);
+  double steps_per_epoch = 0;
+
+  /* The epoch estimate of a step (see lp-log-parser.c) needs the job's
+   * own figures; they are the best guess there is. */
+  if (lp_job_get_total_epochs (job) > 0 && lp_job_get_total_steps (job) > 0)
+    steps_per_epoch = (double) lp_job_get_total_steps (job) / lp_job_get_total_epochs (job);
+
+  run->local = self;
+  run->job_id = lp_job_get_id (job);
+  run->serial = ++self->next_serial;
+  run->secret = g_strdup (secret);
+  run->folder = g_strdup (folder);
+  run->cancellable = g_cancellable_new ();
+  run->partial = g_byte_array_new ();
+  run->parser = lp_log_parser_new (steps_per_epoch);
+  run->tail = g_queue_new ();
+  run->pending = g_queue_new ();
+  run->reported_step = -1;
+  run->saved_offset = -1;
+  run->gpu_util = NAN;
+
+  return run;
+}
+
+/* What an asynchronous operation holds instead of the run, which may be
+ * gone (forgotten, cancelled) by the time it completes. */
+typedef struct
+{
+  LjdLocal *local;
+  gint64    job_id;
+  guint     serial;
+  guint     count;      /* events posted, or whether a read began after the exit */
+} RunRef;
+
+static RunRef *
+run_ref_new (LocalRun *run,
+             guint     count)
+{
+  RunRef *ref = g_new0 (RunRef, 1);
+
+  ref->local = g_object_ref (run->local);
+  ref->job_id = run->job_id;
+  ref->serial = run->serial;
+  ref->count = count;
+  return ref;
+}
+
+static void
+run_ref_free (RunRef *ref)
+{
+  g_clear_object (&ref->local);
+  g_free (ref);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunRef, run_ref_free)
+
+static LocalRun *
+run_ref_lookup (RunRef *ref)
+{
+  LocalRun *run = g_hash_table_lookup (ref->local->runs, &ref->job_id);
+
+  return run != NULL && run->serial == ref->serial ? run : NULL;
+}
+
+static char *
+run_path (LocalRun   *run,
+          const char *name)
+{
+  return g_build_filename (run->folder, name, NULL);
+}
+
+static void
+save_state (LocalRun *run)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  goffset offset;
+
+  /* Everything before the first event still waiting has been reported;
+   * the parser's counter may be a little ahead of that, which only moves
+   * a re-read dict to a later step. */
+  offset = g_queue_is_empty (run->pending) ? run->consumed
+                                           : ((Pending *) g_queue_peek_head (run->pending))->start;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "pid");
+  json_builder_add_int_value (builder, run->pid);
+  json_builder_set_member_name (builder, "pgid");
+  json_builder_add_int_value (builder, run->pgid);
+  json_builder_set_member_name (builder, "folder");
+  json_builder_add_string_value (builder, run->folder);
+  json_builder_set_member_name (builder, "offset");
+  json_builder_add_int_value (builder, offset);
+  json_builder_set_member_name (builder, "step");
+  json_builder_add_int_value (builder, lp_log_parser_get_step (run->parser));
+  json_builder_set_member_name (builder, "total_steps");
+  json_builder_add_int_value (builder, lp_log_parser_get_total_steps (run->parser));
+  json_builder_end_object (builder);
+  text = lp_json_builder_to_string (builder);
+
+  if (!ljd_store_set_provider_state (ljd_service_get_store (run->local->service),
+                                     run->job_id, text, &error))
+    {
+      g_warning ("Cannot save the state of the local process of job %" G_GINT64_FORMAT ": %s",
+                 run->job_id, error->message);
+      return;
+    }
+
+  run->saved_offset = offset;
+  run->saved_at = g_get_monotonic_time ();
+}
+
+/* Posting events */
+
+static void flush (LocalRun *run);
+
+static void
+queue_event (LocalRun   *run,
+             const char *type,
+             char       *event_id,   /* (transfer full) */
+             JsonObject *data,       /* (transfer full) */
+             const char *message,
+             goffset     start)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->event = json_object_new ();
+  json_object_set_string_member (pending->event, "event_id", event_id);
+  json_object_set_string_member (pending->event, "type", type);
+  if (message != NULL)
+    json_object_set_string_member (pending->event, "message", message);
+  json_object_set_object_member (pending->event, "data", data);
+  pending->start = start;
+
+  g_queue_push_tail (run->pending, pending);
+  g_free (event_id);
+}
+
+/* JSON has no NaN: the webhook takes non-finite values as strings. */
+static void
+set_metric (JsonObject *data,
+            const char *member,
+            double      value)
+{
+  if (isnan (value))
+    json_object_set_string_member (data, member, "NaN");
+  else if (isinf (value))
+    json_object_set_string_member (data, member, value > 0 ? "Infinity" : "-Infinity");
+  else
+    json_object_set_double_member (data, member, value);
+}
+
+static JsonObject *
+metrics_data (LocalRun          *run,
+              gint64             step,
+              const LpLogRecord *record)
+{
+  JsonObject *data = json_object_new ();
+
+  json_object_set_int_member (data, "step", step);
+
+  if (record != NULL)
+    {
+      if (record->present & LP_LOG_HAS_EPOCH)
+        json_object_set_double_member (data, "epoch", record->epoch);
+      if (record->present & LP_LOG_HAS_LOSS)
+        set_metric (data, "train_loss", record->loss);
+      if (record->present & LP_LOG_HAS_EVAL_LOSS)
+        set_metric (data, "val_loss", record->eval_loss);
+      if (record->present & LP_LOG_HAS_LEARNING_RATE)
+        set_metric (data, "learning_rate", record->learning_rate);
+    }
+
+  if (!isnan (run->gpu_util) && g_get_monotonic_time () - run->gpu_at < GPU_FRESH_US)
+    json_object_set_double_member (data, "gpu_util", run->gpu_util);
+
+  run->reported_step = MAX (run->reported_step, step);
+  run->last_metrics_at = g_get_monotonic_time ();
+
+  return data;
+}
+
+static void
+post_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  SoupSession *session = SOUP_SESSION (object);
+  g_autoptr(RunRef) ref = user_data;
+  g_autoptr(GError) error = NULL;
+  GBytes *body = soup_session_send_and_read_finish (session, result, &error);
+  SoupMessage *msg = soup_session_get_async_result_message (session, result);
+  guint status = msg != NULL ? soup_message_get_status (msg) : 0;
+  LocalRun *run;
+
+  /* The status says all there is to know; the body is only a count. */
+  g_clear_pointer (&body, g_bytes_unref);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
+    return;
+
+  run->in_flight = 0;
+
+  if (error == NULL && status == SOUP_STATUS_ACCEPTED)
+    {
+      for (guint i = 0; i < ref->count && !g_queue_is_empty (run->pending); i++)
+        pending_free (g_queue_pop_head (run->pending));
+      flush (run);
+      return;
+    }
+
+  /* 409: the job is over (cancelled, or finished by the trainer's own
+   * reporter); 404: it is gone. Nobody wants the rest of this log. */
+  if (status == SOUP_STATUS_CONFLICT || status == SOUP_STATUS_NOT_FOUND)
+    {
+      g_hash_table_remove (ref->local->runs, &ref->job_id);
+      return;
+    }
+
+  /* Anything else is retried from the next tick. */
+  g_debug ("Posting the events of local job %" G_GINT64_FORMAT " failed (%u %s); retrying",
+           ref->job_id, status, error ? error->message : "");
+}
+
+static void
+flush (LocalRun *run)
+{
+  LjdLocal *self = run->local;
+  g_autoptr(JsonArray) events = NULL;
+  g_autoptr(JsonObject) obj = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *signature = NULL;
+  guint count = 0;
+  gsize len;
+
+  if (run->in_flight > 0 || run->cancelling || g_queue_is_empty (run->pending))
+    return;
+
+  events = json_array_new ();
+  for (GList *l = run->pending->head; l != NULL && count < MAX_BATCH; l = l->next, count++)
+    json_array_add_object_element (events, json_object_ref (((Pending *) l->data)->event));
+
+  obj = json_object_new ();
+  json_object_set_array_member (obj, "events", g_steal_pointer (&events));
+  root = json_node_init_object (json_node_alloc (), obj);
+  body = lp_json_to_string (root, FALSE);
+  len = strlen (body);
+  signature = ljd_sign_body (run->secret, body, len);
+  url = ljd_service_get_webhook_url (self->service, run->job_id);
+
+  if (!(msg = soup_message_new ("POST", url)))
+    {
+      g_warning ("The local provider cannot post to %s", url);
+      return;
+    }
+
+  bytes = g_bytes_new_take (g_steal_pointer (&body), len);
+  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  soup_message_headers_replace (soup_message_get_request_headers (msg),
+                                "X-Lora-Signature", signature);
+
+  run->in_flight = count;
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,
+                                    run->cancellable, post_cb, run_ref_new (run, count));
+}
+
+/* Reading the log */
+
+/* Keeps a line for the error of a failed run: valid UTF-8, without
+ * terminal escapes, and a progress bar replaced by the next one the way a
+ * terminal shows it. */
+static void
+tail_add (LocalRun   *run,
+          const char *data,
+          gsize       len,
+          gboolean    progress)
+{
+  g_autofree char *valid = g_utf8_make_valid (data, len);
+  g_autoptr(GString) clean = g_string_new (NULL);
+  glong chars;
+
+  for (const char *p = valid; *p; p++)
+    {
+      if (*p == '\x1b')
+        {
+          /* CSI: ESC [ parameters letter */
+          if (p[1] == '[')
+            {
+              p += 2;
+              while (*p && !g_ascii_isalpha (*p))
+                p++;
+              if (*p == '\0')
+                break;
+            }
+          continue;
+        }
+      if ((guchar) *p < 0x20 && *p != '\t')
+        continue;
+      g_string_append_c (clean, *p);
+    }
+
+  g_strchomp (clean->str);
+  if (clean->str[0] == '\0')
+    return;
+
+  chars = g_utf8_strlen (clean->str, -1);
+  if (chars > TAIL_LINE_MAX_CHARS)
+    g_string_truncate (clean, g_utf8_offset_to_pointer (clean->str, TAIL_LINE_MAX_CHARS) - clean->str);
+
+  if (progress && run->tail_progress && !g_queue_is_empty (run->tail))
+    g_free (g_queue_pop_tail (run->tail));
+
+  g_queue_push_tail (run->tail, g_string_free (g_steal_pointer (&clean), FALSE));
+  run->tail_progress = progress;
+
+  while (g_queue_get_length (run->tail) > TAIL_LINES)
+    g_free (g_queue_pop_head (run->tail));
+}
+
+static char *
+tail_text (LocalRun *run)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  const char *start;
+  glong chars;
+
+  for (GList *l = run->tail->head; l != NULL; l = l->next)
+    g_string_append_printf (text, "%s\n", (const char *) l->data);
+
+  g_strstrip (text->str);
+  chars = g_utf8_strlen (text->str, -1);
+  if (chars <= ERROR_MAX_CHARS)
+    return g_strdup (text->str);
+
+  /* The end of a traceback says what went wrong; keep the end, from a
+   * line start if one is near. */
+  start = g_utf8_offset_to_pointer (text->str, chars - ERROR_MAX_CHARS);
+  {
+    const char *newline = strchr (start, '\n');
+
+    if (newline != NULL && newline - start < 500)
+      start = newline + 1;
+  }
+  return g_strdup (start);
+}
+
+static void
+handle_line (LocalRun   *run,
+             const char *data,
+             gsize       len,
+             goffset     start)
+{
+  LpLogRecord record;
+  LpLogKind kind;
+  gint64 now = g_get_monotonic_time ();
+
+  if (len == 0)
+    return;
+
+  /* Before the saved offset: reported before the restart, only context
+   * now. A parser of its own tells the bars, leaving the run's untouched. */
+  if (start < run->prime_until)
+    {
+      g_autoptr(LpLogParser) scratch = lp_log_parser_new (0);
+
+      tail_add (run, data, len, lp_log_parser_feed (scratch, data, len, &record) == LP_LOG_PROGRESS);
+      return;
+    }
+
+  if (!run->training_sent)
+    {
+      JsonObject *status = json_object_new ();
+
+      json_object_set_string_member (status, "status", "training");
+      queue_event (run, "status", g_strdup ("local-status-training"), status, NULL, start);
+      run->training_sent = TRUE;
+    }
+
+  kind = lp_log_parser_feed (run->parser, data, len, &record);
+  tail_add (run, data, len, kind == LP_LOG_PROGRESS);
+
+  if (kind == LP_LOG_METRICS)
+    {
+      /* A dict whose step nothing told: at the last step reported. */
+      gint64 step = (record.present & LP_LOG_HAS_STEP) ? record.step : MAX (run->reported_step, 0);
+
+      queue_event (run, "metrics", g_strdup_printf ("local-%" G_GOFFSET_FORMAT, start),
+                   metrics_data (run, step, &record), NULL, start);
+    }
+  else if (kind == LP_LOG_PROGRESS && record.step > run->reported_step &&
+           (run->reported_step < 0 || now - run->last_metrics_at >= PROGRESS_INTERVAL_US))
+    {
+      queue_event (run, "metrics", g_strdup_printf ("local-%" G_GOFFSET_FORMAT, start),
+                   metrics_data (run, record.step, NULL), NULL, start);
+    }
+}
+
+static void
+end_line (LocalRun *run,
+          goffset   end)
+{
+  if (run->skip_partial)
+    run->skip_partial = FALSE;   /* the rest of a line begun before the read */
+  else
+    handle_line (run, (const char *) run->partial->data, run->partial->len, run->line_start);
+
+  g_byte_array_set_size (run->partial, 0);
+  run->line_start = end;
+  run->consumed = MAX (run->consumed, end);
+}
+
+/* Lines end at \n or \r: tqdm redraws its bar with \r, never \n. */
+static void
+process_bytes (LocalRun     *run,
+               const guint8 *data,
+               gsize         len)
+{
+  gsize from = 0;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (data[i] != '\n' && data[i] != '\r')
+        {
+          if (run->partial->len + (i - from) < MAX_LINE)
+            continue;
+          g_byte_array_append (run->partial, data + from, i - from);
+          from = i;
+          end_line (run, run->read_offset + i);
+          continue;
+        }
+
+      g_byte_array_append (run->partial, data + from, i - from);
+      end_line (run, run->read_offset + i + 1);
+      from = i + 1;
+    }
+
+  g_byte_array_append (run->partial, data + from, len - from);
+  run->read_offset += len;
+}
+
+static void fail_later (LocalRun   *run,
+                        const char *message);
+
+static char *
+describe_exit (int code)
+{
+  if (code > 128 && code < 128 + 65)
+    return g_strdup_printf (_("The training process was killed by signal %d (%s)"),
+                            code - 128, g_strsignal (code - 128));
+
+  return g_strdup_printf (_("The training process exited with status %d"), code);
+}
+
+static void
+report_exit (LocalRun *run,
+             int       code)
+{
+  JsonObject *data = json_object_new ();
+
+  json_object_set_int_member (data, "exit_status", code);
+
+  if (code == 0)
+    {
+      json_object_set_string_member (data, "status", "completed");
+      queue_event (run, "status", g_strdup ("local-status-completed"), data, NULL, run->consumed);
+    }
+  else
+    {
+      g_autofree char *what = describe_exit (code);
+      g_autofree char *tail = tail_text (run);
+
+      /* The job's error is the end of the output (the traceback); the
+       * event's message says how the process ended. */
+      json_object_set_string_member (data, "status", "failed");
+      json_object_set_string_member (data, "error", tail[0] ? tail : what);
+      queue_event (run, "status", g_strdup ("local-status-failed"), data, what, run->consumed);
+    }
+}
+
+static void
+exit_file_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(RunRef) ref = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  LocalRun *run;
+  guint64 code = 0;
+  gboolean known;
+
+  known = g_file_load_contents_finish (G_FILE (object), result, &contents, NULL, NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
+    return;
+  if (run->cancelling)
+    return;
+
+  if (known)
+    {
+      g_strstrip (contents);
+      known = g_ascii_string_to_unsigned (contents, 10, 0, 255, &code, NULL);
+    }
+
+  if (known)
+    report_exit (run, (int) code);
+  else if (run->have_wait_status)
+    {
+      /* The wrapper itself was killed (or could not write the file); the
+       * wait status still says how. */
+      if (WIFSIGNALED (run->wait_status))
+        report_exit (run, 128 + WTERMSIG (run->wait_status));
+      else
+        report_exit (run, WIFEXITED (run->wait_status) && WEXITSTATUS (run->wait_status) != 0
+                          ? WEXITSTATUS (run->wait_status) : 255);
+    }
+  else if (run->died_while_stopped)
+    {
+      fail_later (run, _("The training process ended while the service was stopped; "
+                         "its exit status is unknown"));
+      return;
+    }
+  else
+    {
+      fail_later (run, _("The training process ended without recording its exit status; "
+                         "it was probably killed"));
+      return;
+    }
+
+  flush (run);
+}
+
+/* The process is gone and the log read to its end: report how it ended. */
+static void
+finish (LocalRun *run)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+  gint64 step;
+
+  run->finishing = TRUE;
+  clear_source (&run->gpu_source);
+
+  if (run->partial->len > 0)
+    end_line (run, run->line_start + run->partial->len);
+
+  if (run->cancelling)
+    return;
+
+  /* The last counter, so that the job ends at the step the bar ended at. */
+  step = lp_log_parser_get_step (run->parser);
+  if (step > run->reported_step)
+    queue_event (run, "metrics", g_strdup ("local-final-step"),
+                 metrics_data (run, step, NULL), NULL, run->consumed);
+
+  path = run_path (run, EXIT_NAME);
+  file = g_file_new_for_path (path);
+  g_file_load_contents_async (file, run->cancellable, exit_file_cb, run_ref_new (run, 0));
+}
+
+static void read_more (LocalRun *run);
+
+static void
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(RunRef) ref = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  gboolean after_exit = ref->count != 0;
+  LocalRun *run;
+  gsize len;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
+    return;
+
+  run->reading = FALSE;
+  if (run->cancelling)
+    return;
+
+  if (bytes == NULL)
+    {
+      g_debug ("Cannot read the log of local job %" G_GINT64_FORMAT ": %s",
+               run->job_id, error->message);
+      run->log_failed = TRUE;
+      g_clear_object (&run->stream);
+      if (run->exited && !run->finishing)
+        finish (run);
+      return;
+    }
+
+  len = g_bytes_get_size (bytes);
+  if (len > 0)
+    {
+      process_bytes (run, g_bytes_get_data (bytes, NULL), len);
+      flush (run);
+      if (g_queue_get_length (run->pending) < MAX_PENDING)
+        read_more (run);
+      return;
+    }
+
+  /* The end of the log as it stands. It is the end of the run only if this
+   * read began after the process was seen gone: output written just
+   * before the exit may have come after an earlier read. */
+  if (after_exit && run->exited && !run->finishing)
+    finish (run);
+}
+
+static void
+read_more (LocalRun *run)
+{
+  if (run->reading || run->stream == NULL || run->finishing)
+    return;
+
+  run->reading = TRUE;
+  g_input_stream_read_bytes_async (run->stream, READ_CHUNK, G_PRIORITY_DEFAULT, run->cancellable,
+                                   read_cb, run_ref_new (run, run->exited));
+}
+
+static void
+open_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(RunRef) ref = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFileInputStream) stream = g_file_read_finish (G_FILE (object), result, &error);
+  LocalRun *run;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
+    return;
+
+  /* Seeking a local file only moves an offset; it does not block. */
+  if (stream == NULL ||
+      !g_seekable_seek (G_SEEKABLE (stream), run->read_offset, G_SEEK_SET, NULL, &error))
+    {
+      g_debug ("Cannot read the log of local job %" G_GINT64_FORMAT ": %s",
+               run->job_id, error->message);
+      run->log_failed = TRUE;
+      return;
+    }
+
+  run->stream = G_INPUT_STREAM (g_steal_pointer (&stream));
+  read_more (run);
+}
+
+/* GPU utilisation */
+
+static void
+gpu_cb (GObject      *object,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(RunRef) ref = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  LocalRun *run;
+  double sum = 0;
+  guint n = 0;
+  gint64 step;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result, &out, NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
+    return;
+
+  run->gpu_in_flight = FALSE;
+  if (out == NULL || !g_subprocess_get_successful (G_SUBPROCESS (object)))
+    return;
+
+  /* One line per GPU ("93"); "[N/A]" and the like are skipped. The run's
+   * utilisation is the mean over its GPUs. */
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *end = NULL;
+      double value;
+
+      g_strstrip (lines[i]);
+      if (lines[i][0] == '\0')
+        continue;
+      value = g_ascii_strtod (lines[i], &end);
+      if (end != NULL && *end == '\0' && isfinite (value) && value >= 0 && value <= 100)
+        {
+          sum += value;
+          n++;
+        }
+    }
+
+  if (n == 0)
+    return;
+
+  run->gpu_util = sum / n;
+  run->gpu_at = g_get_monotonic_time ();
+
+  /* A run that prints nothing for a while still shows its GPU, at the
+   * step it reached; otherwise readings ride along with the metrics. */
+  step = MAX (run->reported_step, lp_log_parser_get_step (run->parser));
+  if (step >= 0 && !run->exited && !run->cancelling &&
+      g_get_monotonic_time () - run->last_metrics_at >= PROGRESS_INTERVAL_US)
+    {
+      queue_event (run, "metrics", g_strdup_printf ("local-gpu-%" G_GINT64_FORMAT, g_get_real_time ()),
+                   metrics_data (run, step, NULL), NULL, run->consumed);
+      flush (run);
+    }
+}
+
+static void
+gpu_poll (LocalRun *run)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (run->gpu_in_flight || run->exited || run->cancelling || run->nvidia_smi == NULL)
+    return;
+
+  g_ptr_array_add (argv, g_strdup (run->nvidia_smi));
+  g_ptr_array_add (argv, g_strdup ("--query-gpu=utilization.gpu"));
+  g_ptr_array_add (argv, g_strdup ("--format=csv,noheader,nounits"));
+  if (run->gpu_ids != NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--id=%s", run->gpu_ids));
+  g_ptr_array_add (argv, NULL);
+
+  if (!(process = g_subprocess_newv ((const char * const *) argv->pdata,
+                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                     &error)))
+    {
+      g_debug ("Cannot run %s: %s", run->nvidia_smi, error->message);
+      return;
+    }
+
+  run->gpu_in_flight = TRUE;
+  g_subprocess_communicate_utf8_async (process, NULL, run->cancellable, gpu_cb, run_ref_new (run, 0));
+}
+
+static gboolean
+gpu_cb_timeout (gpointer user_data)
+{
+  gpu_poll (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The run's heartbeat */
+
+static void
+tick (LocalRun *run)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (run->cancelling)
+    return;
+
+  /* A re-attached process is not our child: nothing tells us when it
+   * ends, so look. */
+  if (run->process == NULL && !run->exited && !process_is_job (run->pid, run->job_id))
+    run->exited = TRUE;
+
+  if (run->exited && !run->finishing && run->log_failed)
+    finish (run);
+  else if (g_queue_get_length (run->pending) < MAX_PENDING)
+    read_more (run);
+
+  flush (run);
+
+  if (!run->finishing && run->consumed != run->saved_offset && now - run->saved_at >= SAVE_INTERVAL_US)
+    save_state (run);
+}
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  tick (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+wait_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(RunRef) ref = user_data;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process = G_SUBPROCESS (object);
+  LocalRun *run;
+
+  g_subprocess_wait_finish (process, result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
+    return;
+
+  run->exited = TRUE;
+  run->have_wait_status = TRUE;
+  run->wait_status = g_subprocess_get_status (process);
+
+  if (!run->cancelling)
+    tick (run);
+}
+
+typedef struct
+{
+  LjdLocal *local;
+  gint64    job_id;
+  guint     serial;
+  char     *message;
+} FailLater;
+
+static gboolean
+fail_later_cb (gpointer user_data)
+{
+  FailLater *fail = user_data;
+  LocalRun *run = g_hash_table_lookup (fail->local->runs, &fail->job_id);
+
+  /* Gone meanwhile: forgotten, or the provider shut down with the service. */
+  if (run == NULL || run->serial != fail->serial)
+    return G_SOURCE_REMOVE;
+
+  g_hash_table_remove (fail->local->runs, &fail->job_id);
+  ljd_service_provider_failed (fail->local->service, fail->job_id, fail->message);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+fail_later_free (gpointer data)
+{
+  FailLater *fail = data;
+
+  g_clear_object (&fail->local);
+  g_free (fail->message);
+  g_free (fail);
+}
+
+/* Fails the job from the main loop, after the events before it: calling
+ * the service from here would free the run under its caller's feet. */
+static void
+fail_later (LocalRun   *run,
+            const char *message)
+{
+  FailLater *fail = g_new0 (FailLater, 1);
+
+  fail->local = g_object_ref (run->local);
+  fail->job_id = run->job_id;
+  fail->serial = run->serial;
+  fail->message = g_strdup (message);
+  run->finishing = TRUE;
+  g_source_unref (add_timeout (run->local, 0, fail_later_cb, fail, fail_later_free));
+}
+
+/* Starts watching @run from @offset of its log. */
+static void
+run_begin (LocalRun *run,
+           goffset   offset)
+{
+  g_autofree char *log_path = run_path (run, LOG_NAME);
+  g_autoptr(GFile) file = g_file_new_for_path (log_path);
+  goffset start = MAX (0, offset - TAIL_PRIME_BYTES);
+
+  run->read_offset = start;
+  run->line_start = start;
+  run->consumed = offset;
+  run->prime_until = offset;
+  run->skip_partial = start > 0;
+  run->training_sent = offset > 0;
+
+  g_file_read_async (file, G_PRIORITY_DEFAULT, run->cancellable, open_cb, run_ref_new (run, 0));
+  run->tail_source = add_timeout (run->local, TAIL_INTERVAL_MS, tick_cb, run, NULL);
+
+  if (!run->exited && (run->nvidia_smi = g_find_program_in_path ("nvidia-smi")) != NULL)
+    {
+      gpu_poll (run);
+      run->gpu_source = add_timeout (run->local, GPU_INTERVAL_S * 1000, gpu_cb_timeout, run, NULL);
+    }
+}
+
+/* GObject */
+
+static void
+ljd_local_dispose (GObject *object)
+{
+  LjdLocal *self = (LjdLocal *) object;
+
+  /* The processes go on: a restarted service re-attaches to them. */
+  if (self->runs != NULL)
+    g_hash_table_remove_all (self->runs);
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (ljd_local_parent_class)->dispose (object);
+}
+
+static void
+ljd_local_finalize (GObject *object)
+{
+  LjdLocal *self = (LjdLocal *) object;
+
+  g_clear_pointer (&self->runs, g_hash_table_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+
+  G_OBJECT_CLASS (ljd_local_parent_class)->finalize (object);
+}
+
+static void
+ljd_local_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  LjdLocal *self = LJD_LOCAL (object);
+
+  switch (prop_id)
+    {
+    case PROP_SERVICE: g_value_set_object (value, self->service); break;
+    case PROP_GRACE_PERIOD: g_value_set_uint (value, self->grace_ms); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ljd_local_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  LjdLocal *self = LJD_LOCAL (object);
+
+  switch (prop_id)
+    {
+    /* Not a reference: the service holds its providers. */
+    case PROP_SERVICE: self->service = g_value_get_object (value); break;
+    case PROP_GRACE_PERIOD: self->grace_ms = g_value_get_uint (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ljd_local_class_init (LjdLocalClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ljd_local_dispose;
+  object_class->finalize = ljd_local_finalize;
+  object_class->get_property = ljd_local_get_property;
+  object_class->set_property = ljd_local_set_property;
+
+  properties[PROP_SERVICE] =
+    g_param_spec_object ("service", NULL, NULL, LJD_TYPE_SERVICE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* Milliseconds between SIGTERM and SIGKILL on cancel. */
+  properties[PROP_GRACE_PERIOD] =
+    g_param_spec_uint ("grace-period", NULL, NULL, 0, 10 * 60 * 1000, LJD_LOCAL_DEFAULT_GRACE_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                       G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ljd_local_init (LjdLocal *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->runs = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                      (GDestroyNotify) local_run_free);
+  /* Only ever talks to its own service, on loopback: no proxy. */
+  self->session = soup_session_new_with_options ("proxy-resolver", NULL,
+                                                 "timeout", 30,
+                                                 "user-agent", "lora-jobd-local/" PACKAGE_VERSION,
+                                                 NULL);
+}
+
+LjdLocal *
+ljd_local_new (LjdService *service)
+{
+  const char *env = g_getenv ("LORA_LOCAL_GRACE_MS");
+  guint64 grace = LJD_LOCAL_DEFAULT_GRACE_MS;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (service), NULL);
+
+  if (env != NULL && !g_ascii_string_to_unsigned (env, 10, 0, 10 * 60 * 1000, &grace, NULL))
+    grace = LJD_LOCAL_DEFAULT_GRACE_MS;
+
+  return g_object_new (LJD_TYPE_LOCAL,
+                       "service", service,
+                       "grace-period", (guint) grace,
+                       NULL);
+}
+
+guint
+ljd_local_get_n_runs (LjdLocal *self)
+{
+  g_return_val_if_fail (LJD_IS_LOCAL (self), 0);
+  return g_hash_table_size (self->runs);
+}
+
+/* LjdProvider */
+
+static const char *
+ljd_local_get_name (LjdProvider *provider)
+{
+  return "local";
+}
+
+static gboolean
+ljd_local_validate_config (LjdProvider  *provider,
+                           LpJob        *job,
+                           GError      **error)
+{
+  g_auto(LocalConfig) config = { 0 };
+
+  return local_config_parse (lp_job_get_config (job), &config, error);
+}
+
+static char *
+job_folder (LjdLocal *self,
+            gint64    job_id)
+{
+  const char *db = ljd_store_get_path (ljd_service_get_store (self->service));
+  g_autofree char *dir = db != NULL ? g_path_get_dirname (db) : g_strdup (".");
+  g_autofree char *absolute = g_canonicalize_filename (dir, NULL);
+  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
+
+  return g_build_filename (absolute, "local", id, NULL);
+}
+
+static void
+spawn (LjdLocal   *self,
+       LpJob      *job,
+       const char *webhook_secret)
+{
+  gint64 job_id = lp_job_get_id (job);
+  g_auto(LocalConfig) config = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autofree char *folder = job_folder (self, job_id);
+  g_autofree char *log_path = g_build_filename (folder, LOG_NAME, NULL);
+  g_autofree char *exit_path = g_build_filename (folder, EXIT_NAME, NULL);
+  g_autofree char *url = ljd_service_get_webhook_url (self->service, job_id);
+  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
+  const char *gpus;
+  LocalRun *run;
+  int fd;
+
+  if (!local_config_parse (lp_job_get_config (job), &config, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("The local provider cannot run this job: %s"),
+                                                  error->message);
+      ljd_service_provider_failed (self->service, job_id, message);
+      return;
+    }
+
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    {
+      int saved = errno;
+      g_autofree char *message = g_strdup_printf (_("Cannot create the folder %s for the job's output: %s"),
+                                                  folder, g_strerror (saved));
+      ljd_service_provider_failed (self->service, job_id, message);
+      return;
+    }
+
+  /* A status left by an earlier run of the same id would be read as ours. */
+  g_unlink (exit_path);
+
+  if ((fd = g_open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600)) < 0)
+    {
+      int saved = errno;
+      g_autofree char *message = g_strdup_printf (_("Cannot create the log file %s: %s"),
+                                                  log_path, g_strerror (saved));
+      ljd_service_provider_failed (self->service, job_id, message);
+      return;
+    }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_take_stdout_fd (launcher, fd);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  if (config.cwd != NULL)
+    g_subprocess_launcher_set_cwd (launcher, config.cwd);
+
+  /* Python buffers stdout into a file by the block, which would hold back
+   * the Trainer's logs for minutes; the job's env may still say otherwise. */
+  g_subprocess_launcher_setenv (launcher, "PYTHONUNBUFFERED", "1", FALSE);
+  for (guint i = 0; config.env_names[i] != NULL; i++)
+    g_subprocess_launcher_setenv (launcher, config.env_names[i], config.env_values[i], TRUE);
+  g_subprocess_launcher_setenv (launcher, "LORA_JOB_ID", id, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LORA_WEBHOOK_URL", url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LORA_WEBHOOK_SECRET", webhook_secret, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LORA_EXIT_FILE", exit_path, TRUE);
+
+  argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (char *) "/bin/sh");
+  g_ptr_array_add (argv, (char *) "-c");
+  g_ptr_array_add (argv, (char *) WRAPPER_SCRIPT);
+  g_ptr_array_add (argv, (char *) "lora-local");
+  for (guint i = 0; config.argv[i] != NULL; i++)
+    g_ptr_array_add (argv, config.argv[i]);
+  g_ptr_array_add (argv, NULL);
+
+  if (!(process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error)))
+    {
+      g_autofree char *message = g_strdup_printf (_("The local process could not be started: %s"),
+                                                  error->message);
+      ljd_service_provider_failed (self->service, job_id, message);
+      return;
+    }
+
+  run = local_run_new (self, job, webhook_secret, folder);
+  run->process = g_object_ref (process);
+  run->pid = run->pgid = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10);
+  /* The GPUs the job was given, if it was given some by number. */
+  gpus = g_strv_contains ((const char * const *) config.env_names, "CUDA_VISIBLE_DEVICES")
+         ? g_subprocess_launcher_getenv (launcher, "CUDA_VISIBLE_DEVICES") : NULL;
+  if (gpus != NULL && gpus[0] != '\0' && strspn (gpus, "0123456789,") == strlen (gpus))
+    run->gpu_ids = g_strdup (gpus);
+
+  g_hash_table_replace (self->runs, &run->job_id, run);
+  save_state (run);
+
+  g_subprocess_wait_async (process, run->cancellable, wait_cb, run_ref_new (run, 0));
+  run_begin (run, 0);
+}
+
+static void
+reattach (LjdLocal   *self,
+          LpJob      *job,
+          const char *webhook_secret)
+{
+  gint64 job_id = lp_job_get_id (job);
+  g_auto(LocalState) state = { 0 };
+  LocalRun *run;
+
+  if (!local_state_load (self, job_id, &state))
+    {
+      ljd_service_provider_failed (self->service, job_id,
+                                   _("The service restarted and has no record of this job’s local process"));
+      return;
+    }
+
+  run = local_run_new (self, job, webhook_secret, state.folder);
+  run->pid = (pid_t) state.pid;
+  run->pgid = (pid_t) state.pgid;
+  lp_log_parser_restore (run->parser, state.step, state.total_steps);
+  run->reported_step = state.step;
+  run->saved_offset = state.offset;
+  run->saved_at = g_get_monotonic_time ();
+
+  /* Gone while the service was stopped: read what is left of the log and
+   * report the status it left behind. */
+  if (!process_is_job (run->pid, job_id))
+    {
+      run->exited = TRUE;
+      run->died_while_stopped = TRUE;
+    }
+
+  g_hash_table_replace (self->runs, &run->job_id, run);
+  run_begin (run, state.offset);
+}
+
+static void
+ljd_local_start (LjdProvider *provider,
+                 LpJob       *job,
+                 const char  *webhook_secret,
+                 gboolean     reattach_run)
+{
+  LjdLocal *self = LJD_LOCAL (provider);
+
+  if (reattach_run)
+    reattach (self, job, webhook_secret);
+  else
+    spawn (self, job, webhook_secret);
+}
+
+/* Cancelling */
+
+typedef struct
+{
+  pid_t  pgid;
+  gint64 started;
+  gint64 killed_at;   /* 0 before SIGKILL */
+  guint  grace_ms;
+} CancelOp;
+
+static gboolean
+cancel_poll_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  CancelOp *op = g_task_get_task_data (task);
+  gint64 now = g_get_monotonic_time ();
+
+  if (!group_alive (op->pgid))
+    {
+      g_task_return_boolean (task, TRUE);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (op->killed_at == 0 && now - op->started >= (gint64) op->grace_ms * 1000)
+    {
+      /* The grace period is over: what is still there is stuck or deaf. */
+      kill (-op->pgid, SIGKILL);
+      op->killed_at = now;
+    }
+  else if (op->killed_at != 0 && now - op->killed_at >= KILL_WAIT_US)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               _("Processes of group %d are still running after SIGKILL"),
+                               (int) op->pgid);
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+ljd_local_cancel_async (LjdProvider         *provider,
+                        LpJob               *job,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  LjdLocal *self = LJD_LOCAL (provider);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  gint64 job_id = lp_job_get_id (job);
+  LocalRun *run = g_hash_table_lookup (self->runs, &job_id);
+  CancelOp *op;
+  pid_t pgid = 0;
+
+  g_task_set_source_tag (task, ljd_local_cancel_async);
+
+  if (run != NULL)
+    {
+      /* From now on the end of the process is the cancel's, not a failure
+       * to report. */
+      run->cancelling = TRUE;
+      g_queue_clear_full (run->pending, (GDestroyNotify) pending_free);
+      clear_source (&run->gpu_source);
+      pgid = run->pgid;
+    }
+  else
+    {
+      g_auto(LocalState) state = { 0 };
+
+      /* Without a run (it could not be re-attached), only a group whose
+       * leader is provably this job's is signalled. */
+      if (local_state_load (self, job_id, &state) && process_is_job ((pid_t) state.pgid, job_id))
+        pgid = (pid_t) state.pgid;
+    }
+
+  if (pgid <= 1 || !group_alive (pgid))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (kill (-pgid, SIGTERM) != 0 && errno != ESRCH)
+    {
+      int saved = errno;
+
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                               _("Cannot stop process group %d: %s"), (int) pgid, g_strerror (saved));
+      return;
+    }
+
+  op = g_new0 (CancelOp, 1);
+  op->pgid = pgid;
+  op->started = g_get_monotonic_time ();
+  op->grace_ms = self->grace_ms;
+  g_task_set_task_data (task, op, g_free);
+
+  g_source_unref (add_timeout (self, CANCEL_POLL_MS, cancel_poll_cb,
+                               g_object_ref (task), g_object_unref));
+}
+
+static gboolean
+ljd_local_cancel_finish (LjdProvider   *provider,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+ljd_local_forget (LjdProvider *provider,
+                  gint64       job_id)
+{
+  LjdLocal *self = LJD_LOCAL (provider);
+  g_autoptr(LpJob) job = NULL;
+  g_auto(LocalState) state = { 0 };
+
+  if (g_hash_table_remove (self->runs, &job_id))
+    return;
+
+  /* No run, and the job is being cancelled: the service stopped in the
+   * middle of a cancel and ends it now, without waiting, so the group must
+   * not outlive it. A finished job's process is left alone: a trainer
+   * that reported its own end may still be saving its work. */
+  job = ljd_store_get_job (ljd_service_get_store (self->service), job_id, NULL);
+  if (job != NULL && lp_job_get_status (job) == LP_JOB_STATUS_CANCELLING &&
+      local_state_load (self, job_id, &state) && process_is_job ((pid_t) state.pgid, job_id))
+    kill (-(pid_t) state.pgid, SIGKILL);
+}
+
+static void
+provider_iface_init (LjdProviderInterface *iface)
+{
+  iface->get_name = ljd_local_get_name;
+  iface->validate_config = ljd_local_validate_config;
+  iface->start = ljd_local_start;
+  iface->cancel_async = ljd_local_cancel_async;
+  iface->cancel_finish = ljd_local_cancel_finish;
+  iface->forget = ljd_local_forget;
+}

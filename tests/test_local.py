@@ -1,0 +1,427 @@
+#!/usr/bin/python3
+# test_local.py: the local provider, against the real lora-jobd
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Jobs run tests/data/fake_trainer.py, which prints what a Hugging Face
+# Trainer prints; the service must turn that into metrics and a final
+# status, stop the whole process group on cancel, and pick a run up again
+# after a restart.
+
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from jobd import JobdTestCase, TESTS_DIR  # noqa: E402
+
+TRAINER = os.path.join(TESTS_DIR, 'data', 'fake_trainer.py')
+PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
+GRACE_MS = 2000
+
+# The daemon inherits this: a short grace period between SIGTERM and SIGKILL.
+os.environ['LORA_LOCAL_GRACE_MS'] = str(GRACE_MS)
+
+CLEAR_REASON = ('The training process ended while the service was stopped; '
+                'its exit status is unknown')
+
+
+def trainer_argv(*args):
+    return [PYTHON, '-u', TRAINER] + [str(a) for a in args]
+
+
+def process_gone(pid):
+    """True once @pid has ended (a zombie waiting for its parent counts)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return data.rsplit(')', 1)[1].split()[0] in ('Z', 'X')
+
+
+def read_json_file(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+class LocalCase(JobdTestCase):
+    def setUp(self):
+        super().setUp()
+        tmp = tempfile.TemporaryDirectory(prefix='lora-local-test-')
+        self.addCleanup(tmp.cleanup)
+        self.tmp = tmp.name
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def create_local(self, argv, cwd=None, env=None, steps=200, **fields):
+        config = {'argv': argv}
+        if cwd is not None:
+            config['cwd'] = cwd
+        if env is not None:
+            config['env'] = env
+        job, secret = self.jobd.create_job(provider='local', config=config,
+                                           total_steps=steps, epochs=2, **fields)
+        return job['id'], secret
+
+    def job_folder(self, job_id):
+        return os.path.join(os.path.dirname(self.jobd.db), 'local', str(job_id))
+
+    def series(self, job_id, name):
+        s = self.jobd.metrics(job_id)['series'][name]
+        return list(zip(s['step'], s['value']))
+
+    def wait_points(self, job_id, name, count, timeout=15.0):
+        return self.jobd.wait_for(lambda: len(self.series(job_id, name)) >= count, timeout,
+                                  what='%d %s points of job %d' % (count, name, job_id))
+
+    def messages(self, job_id):
+        return [e['message'] for e in self.jobd.all_events(job_id)]
+
+    def wait_file(self, path, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path):
+            if time.monotonic() > deadline:
+                raise AssertionError('%s did not appear' % path)
+            time.sleep(0.02)
+
+    def wait_gone(self, pid, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while not process_gone(pid):
+            if time.monotonic() > deadline:
+                raise AssertionError('process %d is still running' % pid)
+            time.sleep(0.02)
+
+    def kill_leftovers(self, *pids):
+        for pid in pids:
+            if pid and not process_gone(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+class LocalRunTest(LocalCase):
+    def test_completed_run_reports_parsed_metrics(self):
+        env_file = self.path('env.json')
+        job_id, secret = self.create_local(
+            trainer_argv('--steps', 200, '--log-every', 20, '--eval-every', 100,
+                         '--env-file', env_file),
+            cwd=self.tmp, env={'FOO': 'bar baz'})
+
+        job = self.jobd.wait_status(job_id, 'completed')
+        self.assertEqual(job['current_step'], 200)
+        self.assertEqual(job['progress'], 100.0)
+        self.assertIsNone(job['error'])
+
+        # One train_loss point per loss dict, at the step of the bar.
+        train = self.series(job_id, 'train_loss')
+        self.assertEqual([s for s, _ in train], list(range(20, 201, 20)))
+        self.assertAlmostEqual(train[0][1], 1.5816)
+        self.assertLess(train[-1][1], train[0][1])
+        # Eval dicts, even though an evaluation bar (5 steps) ran between.
+        self.assertEqual([s for s, _ in self.series(job_id, 'val_loss')], [100, 200])
+        lr = self.series(job_id, 'learning_rate')
+        self.assertEqual(len(lr), 10)
+        self.assertAlmostEqual(lr[0][1], 0.00018)
+        if shutil.which('nvidia-smi') is None:
+            self.assertEqual(self.series(job_id, 'gpu_util'), [])
+        self.assertEqual(self.jobd.metrics(job_id)['latest']['epoch'], 2.0)
+
+        messages = self.messages(job_id)
+        self.assertEqual(messages.count('Training started'), 1)
+        self.assertIn('Training completed', messages)
+        self.assertIn('Step 20: loss=1.582, lr=0.00018', messages)
+        # The end-of-run summary carries no step of its own: not a metric.
+        self.assertFalse([m for m in messages if 'train_runtime' in m])
+
+        # What the child saw: the job's webhook, its secret, the config.
+        seen = read_json_file(env_file)
+        self.assertEqual(seen['LORA_JOB_ID'], str(job_id))
+        self.assertEqual(seen['LORA_WEBHOOK_URL'],
+                         '%s/api/training/jobs/%d/webhook' % (self.jobd.url, job_id))
+        self.assertEqual(seen['LORA_WEBHOOK_SECRET'], secret)
+        self.assertEqual(seen['FOO'], 'bar baz')
+        self.assertEqual(seen['PYTHONUNBUFFERED'], '1')
+        self.assertEqual(os.path.realpath(seen['cwd']), os.path.realpath(self.tmp))
+        # A session and process group of its own, not the service's.
+        self.assertEqual(seen['pgid'], seen['sid'])
+        self.assertNotEqual(seen['pgid'], os.getpgid(self.jobd.proc.pid))
+
+        folder = self.job_folder(job_id)
+        with open(os.path.join(folder, 'exit-status')) as f:
+            self.assertEqual(f.read().strip(), '0')
+        with open(os.path.join(folder, 'output.log'), 'rb') as f:
+            self.assertIn(b"{'loss': 1.5816", f.read())
+
+    def test_failed_run_reports_the_traceback(self):
+        job_id, _ = self.create_local(trainer_argv('--steps', 200, '--exit', 3))
+
+        job = self.jobd.wait_status(job_id, 'failed')
+        error = job['error']
+        self.assertIn('Traceback (most recent call last):', error)
+        self.assertTrue(error.endswith('ValueError: loss exploded at step 100'), error[-200:])
+        self.assertLessEqual(len(error), 2000)
+        # The bar's last counter is the step the job ended at.
+        self.assertEqual(job['current_step'], 100)
+        # It died before the log of step 100.
+        self.assertEqual([s for s, _ in self.series(job_id, 'train_loss')], [20, 40, 60, 80])
+
+        messages = self.messages(job_id)
+        self.assertIn('The training process exited with status 3', messages)
+        self.assertIn('Job failed at step 100. Final cost: $0.00', messages)
+        with open(os.path.join(self.job_folder(job_id), 'exit-status')) as f:
+            self.assertEqual(f.read().strip(), '3')
+
+    def test_long_output_is_cut_to_its_end(self):
+        script = self.path('noisy.sh')
+        with open(script, 'w') as f:
+            f.write('#!/bin/sh\nfor i in $(seq 1 300); do echo "line $i: $(printf "%080d" 0)"; done\n'
+                    'echo "RuntimeError: CUDA out of memory" >&2\nexit 1\n')
+        os.chmod(script, 0o755)
+        job_id, _ = self.create_local([script])
+
+        error = self.jobd.wait_status(job_id, 'failed')['error']
+        self.assertLessEqual(len(error), 2000)
+        self.assertTrue(error.endswith('RuntimeError: CUDA out of memory'))
+        self.assertTrue(error.startswith('line '), error[:100])
+        self.assertNotIn('line 200:', error)
+
+    def test_missing_program_fails_with_the_shell_message(self):
+        job_id, _ = self.create_local(['/nonexistent/train.py', '--lr', '2e-4'])
+        job = self.jobd.wait_status(job_id, 'failed')
+        self.assertIn('/nonexistent/train.py', job['error'])
+        self.assertIn('The training process exited with status 127', self.messages(job_id))
+
+    def test_config_is_validated(self):
+        bad = [
+            (None, '“argv” is required'),
+            ({}, '“argv” is required'),
+            ({'argv': None}, '“argv” is required'),
+            ({'argv': 'python3 train.py'}, '“argv” must be an array of strings'),
+            ({'argv': []}, '“argv” must not be empty'),
+            ({'argv': ['python3', 7]}, 'item 1 is not a string'),
+            ({'argv': [['python3']]}, 'item 0 is not a string'),
+            ({'argv': ['']}, 'must start with the program to run'),
+            ({'argv': ['true'], 'cwd': 5}, '“cwd” must be a string'),
+            ({'argv': ['true'], 'cwd': 'relative/dir'}, '“cwd” must be an absolute path'),
+            ({'argv': ['true'], 'cwd': '/nonexistent/dir'}, '“cwd” must be an existing directory'),
+            ({'argv': ['true'], 'cwd': TRAINER}, '“cwd” must be an existing directory'),
+            ({'argv': ['true'], 'env': ['A=1']}, '“env” must be an object of strings'),
+            ({'argv': ['true'], 'env': {'A': 1}}, '“A” is not a string'),
+            ({'argv': ['true'], 'env': {'A': None}}, '“A” is not a string'),
+            ({'argv': ['true'], 'env': {'A=B': 'x'}}, 'invalid variable name “A=B”'),
+            ({'argv': ['true'], 'env': {'': 'x'}}, 'invalid variable name'),
+            ({'argv': ['true'], 'env': {'LORA_WEBHOOK_SECRET': 'x'}}, 'must not set LORA_WEBHOOK_SECRET'),
+            ({'argv': ['true'], 'shell': True}, 'unknown key “shell”'),
+        ]
+        before = self.jobd.list_jobs('?per_page=1')['counts']['all']
+        for config, wanted in bad:
+            with self.subTest(config=config):
+                fields = self.jobd.job_fields(provider='local')
+                if config is not None:
+                    fields['config'] = config
+                r = self.jobd.post('/api/training/jobs', fields)
+                error = self.assertError(r, 400, 'bad_request')
+                self.assertIn('“config” is not valid for the local provider', error['message'])
+                self.assertIn(wanted, error['message'])
+
+        self.assertEqual(self.jobd.list_jobs('?per_page=1')['counts']['all'], before)
+
+    def test_cancel_stops_the_whole_group(self):
+        pid_file = self.path('pids')
+        job_id, _ = self.create_local(trainer_argv('--steps', 100000, '--sleep', 0.005,
+                                                   '--grandchild', '--pid-file', pid_file),
+                                      steps=100000)
+        self.wait_file(pid_file)
+        with open(pid_file) as f:
+            trainer, grandchild = (int(x) for x in f.read().split())
+        self.addCleanup(self.kill_leftovers, trainer, grandchild)
+        self.jobd.wait_status(job_id, 'training')
+        self.assertFalse(process_gone(grandchild))
+
+        started = time.monotonic()
+        r = self.jobd.cancel(job_id)
+        self.assertEqual(r.status, 200, r)
+        job = self.jobd.wait_status(job_id, 'cancelled', timeout=10)
+        # SIGTERM was enough: no wait for the grace period.
+        self.assertLess(time.monotonic() - started, GRACE_MS / 1000.0)
+        self.assertEqual(job['cancel_reason'], 'testing')
+        self.wait_gone(trainer, timeout=2)
+        self.wait_gone(grandchild, timeout=2)
+        # The end of a cancelled process is not reported as a failure.
+        messages = self.messages(job_id)
+        self.assertFalse([m for m in messages if 'exited with status' in m or 'killed by signal' in m])
+
+    def test_cancel_kills_what_ignores_sigterm(self):
+        pid_file = self.path('pids')
+        job_id, _ = self.create_local(trainer_argv('--steps', 100000, '--sleep', 0.005,
+                                                   '--ignore-term', '--grandchild',
+                                                   '--pid-file', pid_file),
+                                      steps=100000)
+        self.wait_file(pid_file)
+        with open(pid_file) as f:
+            trainer, grandchild = (int(x) for x in f.read().split())
+        self.addCleanup(self.kill_leftovers, trainer, grandchild)
+        self.jobd.wait_status(job_id, 'training')
+
+        started = time.monotonic()
+        r = self.jobd.cancel(job_id)
+        self.assertEqual(r.status, 200, r)
+        self.jobd.wait_status(job_id, 'cancelled', timeout=10)
+        self.assertGreaterEqual(time.monotonic() - started, GRACE_MS / 1000.0 * 0.9)
+        self.wait_gone(trainer, timeout=2)
+        self.wait_gone(grandchild, timeout=2)
+
+
+class LocalRestartTest(LocalCase):
+    PER_TEST = True
+
+    def provider_state(self, job_id):
+        text = self.jobd.sql('SELECT provider_state FROM jobs WHERE id = ?', (job_id,))[0][0]
+        return json.loads(text) if text else None
+
+    def test_reattaches_to_running_children(self):
+        go = self.path('go')
+        # 24 KiB of chatter first, so that the service resumes in the middle
+        # of the log, with more than its 16 KiB of context behind it.
+        ok_id, _ = self.create_local(trainer_argv('--steps', 100, '--log-every', 10, '--eval-every', 50,
+                                                  '--noise-kb', 24, '--wait-file', go),
+                                     steps=100)
+        fail_id, _ = self.create_local(trainer_argv('--steps', 100, '--log-every', 10, '--exit', 3,
+                                                    '--noise-kb', 24, '--wait-file', go, '--wait-at', 50),
+                                       steps=100)
+        # They wait: one before its last step, with 9 loss dicts printed;
+        # the other before step 50, where it fails, with 4.
+        self.wait_points(ok_id, 'train_loss', 9)
+        self.wait_points(fail_id, 'train_loss', 4)
+        states = {}
+        for job_id in (ok_id, fail_id):
+            states[job_id] = self.jobd.wait_for(
+                lambda: (lambda st: st if st and st['offset'] > 24 * 1024 else None)(self.provider_state(job_id)),
+                timeout=10, what='job %d to save its offset' % job_id)
+            self.assertEqual(states[job_id]['pid'], states[job_id]['pgid'])
+            self.assertEqual(states[job_id]['folder'], self.job_folder(job_id))
+
+        self.assertEqual(self.jobd.restart(), 0)
+        for job_id in (ok_id, fail_id):
+            self.assertFalse(process_gone(states[job_id]['pid']), 'the child must outlive the service')
+            self.assertEqual(self.jobd.job(job_id)['status'], 'training')
+
+        with open(go, 'w'):
+            pass
+        job = self.jobd.wait_status(ok_id, 'completed')
+        self.assertEqual(job['current_step'], 100)
+        self.assertEqual([s for s, _ in self.series(ok_id, 'train_loss')], list(range(10, 101, 10)))
+        self.assertEqual([s for s, _ in self.series(ok_id, 'val_loss')], [50, 100])
+
+        # Lines read again after the restart were duplicates, not new events.
+        messages = self.messages(ok_id)
+        self.assertEqual(messages.count('Training started'), 1)
+        for step in range(10, 101, 10):
+            self.assertEqual(len([m for m in messages if m.startswith('Step %d: loss=' % step)]), 1, step)
+
+        # The error's context reaches back before the restart: the loss
+        # lines printed then, and between two of them one line for all the
+        # redraws of the bar, as a terminal would show it.
+        error = self.jobd.wait_status(fail_id, 'failed')['error']
+        self.assertTrue(error.endswith('ValueError: loss exploded at step 50'), error[-200:])
+        self.assertIn("{'loss': ", error)
+        self.assertIn('***** Running training *****', error)
+        self.assertLessEqual(error.count('/100 ['), 5, error)
+
+    def test_children_that_ended_while_the_service_was_stopped(self):
+        go_ok, go_fail = self.path('go-ok'), self.path('go-fail')
+        killed_pids = self.path('killed-pids')
+        ok_id, _ = self.create_local(trainer_argv('--steps', 100, '--log-every', 10,
+                                                  '--wait-file', go_ok), steps=100)
+        fail_id, _ = self.create_local(trainer_argv('--steps', 100, '--log-every', 10, '--exit', 3,
+                                                    '--wait-file', go_fail, '--wait-at', 50),
+                                       steps=100)
+        killed_id, _ = self.create_local(trainer_argv('--steps', 100, '--log-every', 10,
+                                                      '--wait-file', self.path('never'),
+                                                      '--pid-file', killed_pids), steps=100)
+        for job_id in (ok_id, fail_id, killed_id):
+            self.wait_points(job_id, 'train_loss', 4)
+        self.wait_file(killed_pids)
+        with open(killed_pids) as f:
+            killed_trainer = int(f.read().split()[0])
+
+        self.assertEqual(self.jobd.stop(), 0)
+
+        # Two end on their own and leave their exit status; the third is
+        # killed whole, wrapper included, so it leaves none.
+        for go in (go_ok, go_fail):
+            with open(go, 'w'):
+                pass
+        os.killpg(os.getpgid(killed_trainer), signal.SIGKILL)
+        self.wait_file(os.path.join(self.job_folder(ok_id), 'exit-status'))
+        self.wait_file(os.path.join(self.job_folder(fail_id), 'exit-status'))
+        self.wait_gone(killed_trainer)
+        time.sleep(0.1)   # the exit status is written, then the wrapper ends
+
+        self.jobd.start()
+        job = self.jobd.wait_status(ok_id, 'completed')
+        self.assertEqual(job['current_step'], 100)
+        self.assertEqual(len(self.series(ok_id, 'train_loss')), 10)
+
+        job = self.jobd.wait_status(fail_id, 'failed')
+        self.assertTrue(job['error'].endswith('ValueError: loss exploded at step 50'), job['error'][-200:])
+        self.assertIn('The training process exited with status 3', self.messages(fail_id))
+
+        job = self.jobd.wait_status(killed_id, 'failed')
+        self.assertEqual(job['error'], CLEAR_REASON)
+
+
+class LocalGpuTest(LocalCase):
+    """A fake nvidia-smi first in PATH answers for two GPUs."""
+
+    @classmethod
+    def _new_jobd(cls):
+        cls.bin_dir = tempfile.mkdtemp(prefix='lora-fake-smi-')
+        script = os.path.join(cls.bin_dir, 'nvidia-smi')
+        with open(script, 'w') as f:
+            f.write('#!/bin/sh\necho "$@" >> "%s/calls"\necho 87\necho 91\n' % cls.bin_dir)
+        os.chmod(script, 0o755)
+
+        saved = os.environ['PATH']
+        os.environ['PATH'] = cls.bin_dir + os.pathsep + saved
+        try:
+            return super()._new_jobd()
+        finally:
+            os.environ['PATH'] = saved
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.bin_dir, ignore_errors=True)
+
+    def test_gpu_utilisation_is_polled(self):
+        # A little slower, so that the first reading is in before the first dict.
+        job_id, _ = self.create_local(trainer_argv('--steps', 100, '--log-every', 10,
+                                                   '--sleep', 0.005),
+                                      env={'CUDA_VISIBLE_DEVICES': '0,1'}, steps=100)
+        self.jobd.wait_status(job_id, 'completed')
+
+        gpu = self.series(job_id, 'gpu_util')
+        self.assertTrue(gpu, 'no gpu_util points')
+        self.assertTrue(all(v == 89.0 for _, v in gpu), gpu)
+        self.assertEqual(self.jobd.metrics(job_id)['latest']['gpu_util'], 89.0)
+
+        with open(os.path.join(self.bin_dir, 'calls')) as f:
+            call = f.readline().split()
+        self.assertEqual(call, ['--query-gpu=utilization.gpu', '--format=csv,noheader,nounits', '--id=0,1'])
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
