@@ -89,8 +89,11 @@ class Response:
 class Jobd:
     """One lora-jobd process on a free loopback port with its own database."""
 
-    def __init__(self, slots=3, time_scale=5000.0, demo=False, user='tester'):
+    def __init__(self, slots=3, time_scale=5000.0, demo=False, user='tester',
+                 extra_args=(), extra_env=None):
         self.slots = slots
+        self.extra_args = list(extra_args)
+        self.extra_env = dict(extra_env or {})
         self.time_scale = time_scale
         self.demo = demo
         self.user = user
@@ -115,11 +118,14 @@ class Jobd:
                 '--slots', str(self.slots), '--time-scale', repr(float(self.time_scale))]
         if self.demo:
             args.append('--demo')
+        args.extend(self.extra_args)
+        env = daemon_env()
+        env.update(self.extra_env)
 
         # Files, not pipes: nobody has to keep draining them.
         with open(out_path, 'wb') as out, open(self.err_path, 'wb') as err:
             self.proc = subprocess.Popen(args, stdout=out, stderr=err,
-                                         stdin=subprocess.DEVNULL, env=daemon_env())
+                                         stdin=subprocess.DEVNULL, env=env)
 
         deadline = time.monotonic() + START_TIMEOUT
         line = None

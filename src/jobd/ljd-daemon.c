@@ -4,9 +4,13 @@
  */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "ljd-daemon.h"
 #include "ljd-demo.h"
 #include "ljd-external.h"
+#include "ljd-local.h"
+#include "ljd-runpod.h"
 #include "ljd-simulator.h"
 
 struct _LjdDaemon
@@ -17,6 +21,8 @@ struct _LjdDaemon
   LjdServer    *server;
   LjdSimulator *simulator;
   LjdExternal  *external;
+  LjdLocal     *local;
+  LjdRunpod    *runpod;
 };
 
 G_DEFINE_FINAL_TYPE (LjdDaemon, ljd_daemon, G_TYPE_OBJECT)
@@ -30,6 +36,8 @@ ljd_daemon_dispose (GObject *object)
   g_clear_object (&self->server);
   g_clear_object (&self->simulator);
   g_clear_object (&self->external);
+  g_clear_object (&self->local);
+  g_clear_object (&self->runpod);
   g_clear_object (&self->service);
   g_clear_object (&self->store);
 
@@ -61,8 +69,10 @@ ljd_daemon_new (const char  *db_path,
   self->service = ljd_service_new (self->store, slots, time_scale);
   self->simulator = ljd_simulator_new (self->service);
   self->external = ljd_external_new ();
+  self->local = ljd_local_new (self->service);
   ljd_service_add_provider (self->service, LJD_PROVIDER (self->simulator));
   ljd_service_add_provider (self->service, LJD_PROVIDER (self->external));
+  ljd_service_add_provider (self->service, LJD_PROVIDER (self->local));
   self->server = ljd_server_new (self->service);
 
   return g_steal_pointer (&self);
@@ -106,6 +116,40 @@ ljd_daemon_issue_token (LjdDaemon   *self,
   return ljd_store_add_token (self->store, user, error);
 }
 
+/* The RunPod provider exists only with an API key, so a service without
+ * one refuses "runpod" jobs as an unknown provider. Call before
+ * ljd_daemon_start(), which re-attaches to running jobs' pods. */
+gboolean
+ljd_daemon_enable_runpod (LjdDaemon   *self,
+                          const char  *api_key,
+                          const char  *api_url,
+                          const char  *public_url,
+                          GError     **error)
+{
+  g_return_val_if_fail (LJD_IS_DAEMON (self), FALSE);
+  g_return_val_if_fail (api_key != NULL && *api_key != '\0', FALSE);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *url = i == 0 ? api_url : public_url;
+      g_autoptr(GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
+
+      if (url != NULL && (uri == NULL || g_uri_get_host (uri) == NULL ||
+                          (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
+                           g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("“%s” is not an http or https URL"), url);
+          return FALSE;
+        }
+    }
+
+  g_clear_object (&self->runpod);
+  self->runpod = ljd_runpod_new (self->service, api_key, api_url, public_url);
+  ljd_service_add_provider (self->service, LJD_PROVIDER (self->runpod));
+  return TRUE;
+}
+
 /* Providers pick up running jobs only once the server listens, because the
  * simulator reports through it. */
 void
@@ -126,6 +170,10 @@ ljd_daemon_stop (LjdDaemon *self)
     ljd_server_disconnect (self->server);
   if (self->simulator != NULL)
     g_object_run_dispose (G_OBJECT (self->simulator));
+  if (self->local != NULL)
+    g_object_run_dispose (G_OBJECT (self->local));
+  if (self->runpod != NULL)
+    g_object_run_dispose (G_OBJECT (self->runpod));
 }
 
 const char *

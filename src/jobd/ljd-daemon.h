@@ -30,6 +30,11 @@ char       *ljd_daemon_issue_token  (LjdDaemon   *self,
                                      const char  *user,
                                      gboolean     revoke_others,
                                      GError     **error);
+gboolean    ljd_daemon_enable_runpod (LjdDaemon  *self,
+                                     const char  *api_key,
+                                     const char  *api_url,
+                                     const char  *public_url,
+                                     GError     **error);
 void        ljd_daemon_start        (LjdDaemon   *self);
 void        ljd_daemon_stop         (LjdDaemon   *self);
 const char *ljd_daemon_get_url      (LjdDaemon   *self);

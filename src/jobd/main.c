@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "ljd-daemon.h"
+#include "ljd-runpod.h"
 #include "ljd-store.h"
 
 static char *
@@ -90,6 +91,33 @@ token_main (int    argc,
   return 0;
 }
 
+/* The RunPod key comes from a file (not the command line, which every
+ * user of the machine can read in ps) or from RUNPOD_API_KEY; never from a
+ * job. NULL without error when neither is given. */
+static char *
+read_runpod_key (const char  *path,
+                 GError     **error)
+{
+  g_autofree char *contents = NULL;
+  const char *env = g_getenv ("RUNPOD_API_KEY");
+
+  if (path == NULL)
+    return env != NULL && *env != '\0' ? g_strstrip (g_strdup (env)) : NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, error))
+    return NULL;
+
+  g_strstrip (contents);
+  if (*contents == '\0')
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   _("The RunPod API key file “%s” is empty"), path);
+      return NULL;
+    }
+
+  return g_steal_pointer (&contents);
+}
+
 static gboolean
 quit_cb (gpointer user_data)
 {
@@ -104,6 +132,10 @@ main (int    argc,
   g_autofree char *listen = NULL;
   g_autofree char *db = NULL;
   g_autofree char *host = NULL;
+  g_autofree char *runpod_key_file = NULL;
+  g_autofree char *runpod_url = NULL;
+  g_autofree char *public_url = NULL;
+  g_autofree char *runpod_key = NULL;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(LjdDaemon) daemon = NULL;
@@ -123,6 +155,12 @@ main (int    argc,
       N_("Run simulated work F times faster (default 1)"), N_("F") },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &demo,
       N_("Fill an empty database with a realistic history"), NULL },
+    { "runpod-api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &runpod_key_file,
+      N_("Enable the RunPod provider with the API key in FILE (default: $RUNPOD_API_KEY)"), N_("FILE") },
+    { "runpod-url", 0, 0, G_OPTION_ARG_STRING, &runpod_url,
+      N_("RunPod’s API base URL (default https://api.runpod.io)"), N_("URL") },
+    { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
+      N_("The service's base URL as pods reach it, for their webhook (default: the listening address)"), N_("URL") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -180,7 +218,16 @@ main (int    argc,
   if (db == NULL)
     db = default_db_path ();
 
+  runpod_key = read_runpod_key (runpod_key_file, &error);
+  if (error != NULL)
+    {
+      g_printerr ("lora-jobd: %s\n", error->message);
+      return 2;
+    }
+
   if (!(daemon = ljd_daemon_new (db, (guint) slots, time_scale, &error)) ||
+      (runpod_key != NULL &&
+       !ljd_daemon_enable_runpod (daemon, runpod_key, runpod_url, public_url, &error)) ||
       (demo && !ljd_daemon_seed_demo (daemon, &error)) ||
       !ljd_daemon_listen (daemon, host, port, &error))
     {
