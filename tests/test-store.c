@@ -363,6 +363,250 @@ test_reopen_keeps_everything (Fixture       *f,
   g_assert_cmpuint (total, ==, 1);
 }
 
+/* The schema as lora-jobd 0.1.0 (schema 1) wrote it, to check that its
+ * databases are upgraded in place. */
+static const char schema_1[] =
+  "CREATE TABLE users ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE tokens ("
+  "  id INTEGER PRIMARY KEY,"
+  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+  "  token_hash TEXT NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE jobs ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  name TEXT NOT NULL,"
+  "  status INTEGER NOT NULL,"
+  "  created_by TEXT NOT NULL,"
+  "  cancelled_by TEXT,"
+  "  created_at INTEGER NOT NULL,"
+  "  started_at INTEGER,"
+  "  finished_at INTEGER,"
+  "  current_step INTEGER NOT NULL DEFAULT 0,"
+  "  total_steps INTEGER NOT NULL,"
+  "  epoch INTEGER NOT NULL DEFAULT 1,"
+  "  total_epochs INTEGER NOT NULL,"
+  "  last_epoch REAL,"
+  "  last_metrics_at INTEGER,"
+  "  gpu_type TEXT NOT NULL,"
+  "  pricing TEXT NOT NULL,"
+  "  hourly_rate REAL NOT NULL,"
+  "  estimate_min REAL,"
+  "  estimate_max REAL,"
+  "  preset TEXT NOT NULL,"
+  "  provider TEXT NOT NULL,"
+  "  config TEXT NOT NULL DEFAULT '{}',"
+  "  webhook_secret TEXT NOT NULL,"
+  "  error TEXT,"
+  "  cancel_reason TEXT,"
+  "  final_cost REAL,"
+  "  provider_state TEXT);"
+  "CREATE INDEX jobs_status ON jobs (status);"
+  "CREATE INDEX jobs_created_at ON jobs (created_at, id);"
+  "CREATE INDEX jobs_created_by ON jobs (created_by);"
+  "CREATE TABLE stages ("
+  "  job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+  "  idx INTEGER NOT NULL,"
+  "  status INTEGER NOT NULL,"
+  "  started_at INTEGER,"
+  "  finished_at INTEGER,"
+  "  substatus TEXT,"
+  "  error TEXT,"
+  "  PRIMARY KEY (job_id, idx)) WITHOUT ROWID;"
+  "CREATE TABLE training_metrics_history ("
+  "  job_id INTEGER NOT NULL,"
+  "  series INTEGER NOT NULL,"
+  "  step INTEGER NOT NULL,"
+  "  value REAL,"
+  "  ts INTEGER NOT NULL,"
+  "  PRIMARY KEY (job_id, series, step)) WITHOUT ROWID;"
+  "CREATE TABLE events ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+  "  ts INTEGER NOT NULL,"
+  "  type INTEGER NOT NULL,"
+  "  message TEXT NOT NULL,"
+  "  payload TEXT NOT NULL,"
+  "  source_id TEXT);"
+  "CREATE INDEX events_job ON events (job_id, id);"
+  "CREATE INDEX events_job_type ON events (job_id, type, id);"
+  "CREATE UNIQUE INDEX events_source ON events (job_id, source_id) WHERE source_id IS NOT NULL;"
+  "PRAGMA user_version = 1;";
+
+static int
+user_version (const char *path)
+{
+  sqlite3 *db;
+  sqlite3_stmt *s;
+  int version;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &s, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+  version = sqlite3_column_int (s, 0);
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+
+  return version;
+}
+
+static void
+test_migrate_from_1 (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "v1.db", NULL);
+  g_autoptr(LjdStore) store = NULL;
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) raised = NULL;
+  guint total = 0;
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, schema_1, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "INSERT INTO jobs (id, name, status, created_by, created_at, started_at,"
+                                 " total_steps, total_epochs, gpu_type, pricing, hourly_rate,"
+                                 " estimate_min, estimate_max, preset, provider, webhook_secret)"
+                                 " VALUES (7, 'Old run', 2, 'alice', 100, 200, 2000, 3, 'H100', 'spot',"
+                                 " 2.49, 45, 55, 'balanced', 'simulator', 'secret');"
+                                 "INSERT INTO events (job_id, ts, type, message, payload)"
+                                 " VALUES (7, 300, 3, 'GPU utilization dropped', '{}');"
+                                 "INSERT INTO training_metrics_history VALUES (7, 0, 10, 1.5, 300);",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_cmpint (user_version (path), ==, 1);
+
+  store = ljd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (user_version (path), ==, LJD_STORE_SCHEMA_VERSION);
+
+  /* Everything written by schema 1 is still there... */
+  job = ljd_store_get_job (store, 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lp_job_get_name (job), ==, "Old run");
+  g_assert_cmpint (ljd_store_count_metrics (store, 7), ==, 1);
+  events = ljd_store_list_events (store, 7, 0, 0, 0, 10, FALSE, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 1);
+
+  /* ...and the old job can hold warnings. */
+  raised = ljd_store_list_raised_warnings (store, 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (raised), ==, 0);
+  g_assert_true (ljd_store_raise_warning (store, 7, "spend_over", 400, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&raised, g_strfreev);
+  raised = ljd_store_list_raised_warnings (store, 7, &error);
+  g_assert_cmpstrv (raised, ((const char *[]) { "spend_over", NULL }));
+
+  /* Opening again finds nothing to upgrade. */
+  g_clear_object (&store);
+  store = ljd_store_open (path, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&raised, g_strfreev);
+  raised = ljd_store_list_raised_warnings (store, 7, &error);
+  g_assert_cmpstrv (raised, ((const char *[]) { "spend_over", NULL }));
+}
+
+static void
+test_warnings (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) raised = NULL;
+  gint64 id = insert (f, "Watched", 100, LP_JOB_STATUS_TRAINING);
+  gint64 other = insert (f, "Other", 101, LP_JOB_STATUS_TRAINING);
+  sqlite3 *db;
+  sqlite3_stmt *s;
+
+  g_assert_true (ljd_store_raise_warning (f->store, id, "stalled", 10, &error));
+  g_assert_true (ljd_store_raise_warning (f->store, id, "gpu_low", 11, &error));
+  g_assert_true (ljd_store_raise_warning (f->store, other, "divergence", 12, &error));
+  g_assert_no_error (error);
+
+  raised = ljd_store_list_raised_warnings (f->store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (raised), ==, 2);
+  g_assert_true (g_strv_contains ((const char * const *) raised, "stalled"));
+  g_assert_true (g_strv_contains ((const char * const *) raised, "gpu_low"));
+
+  /* Re-armed, it is no longer raised; raised again, it counts twice. */
+  g_assert_true (ljd_store_rearm_warning (f->store, id, "stalled", &error));
+  g_clear_pointer (&raised, g_strfreev);
+  raised = ljd_store_list_raised_warnings (f->store, id, &error);
+  g_assert_cmpstrv (raised, ((const char *[]) { "gpu_low", NULL }));
+  g_assert_true (ljd_store_raise_warning (f->store, id, "stalled", 20, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "SELECT raised, raised_at, count FROM job_warnings "
+                                       "WHERE job_id = ? AND kind = 'stalled'",
+                                       -1, &s, NULL), ==, SQLITE_OK);
+  sqlite3_bind_int64 (s, 1, id);
+  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (s, 0), ==, 1);
+  g_assert_cmpint (sqlite3_column_int64 (s, 1), ==, 20);
+  g_assert_cmpint (sqlite3_column_int (s, 2), ==, 2);
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+
+  /* A deleted job takes its warnings with it. */
+  g_assert_true (ljd_store_delete_job (f->store, id, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&raised, g_strfreev);
+  raised = ljd_store_list_raised_warnings (f->store, id, &error);
+  g_assert_cmpuint (g_strv_length (raised), ==, 0);
+  g_clear_pointer (&raised, g_strfreev);
+  raised = ljd_store_list_raised_warnings (f->store, other, &error);
+  g_assert_cmpstrv (raised, ((const char *[]) { "divergence", NULL }));
+}
+
+static void
+test_recent_metrics_and_low_run (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) steps = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 id = insert (f, "Low", 100, LP_JOB_STATUS_TRAINING);
+  const double gpu[] = { 90, 30, 95, 40, 20, 45 };
+  LjdLowRun run;
+
+  for (guint i = 0; i < G_N_ELEMENTS (gpu); i++)
+    g_assert_true (ljd_store_add_metric (f->store, id, LP_SERIES_GPU_UTIL, (i + 1) * 10, gpu[i],
+                                         1000 + i, &error));
+  g_assert_true (ljd_store_add_metric (f->store, id, LP_SERIES_TRAIN_LOSS, 10, 2.0, 1000, &error));
+  g_assert_true (ljd_store_add_metric (f->store, id, LP_SERIES_TRAIN_LOSS, 20, NAN, 1001, &error));
+  g_assert_no_error (error);
+
+  /* Newest first, NaN kept as NaN. */
+  g_assert_true (ljd_store_recent_metrics (f->store, id, LP_SERIES_TRAIN_LOSS, 5, values, steps, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (values->len, ==, 2);
+  g_assert_true (isnan (g_array_index (values, double, 0)));
+  g_assert_cmpfloat (g_array_index (values, double, 1), ==, 2.0);
+  g_assert_cmpint (g_array_index (steps, gint64, 0), ==, 20);
+
+  /* The run below 50 that ends with the newest point: steps 40 to 60. */
+  g_assert_true (ljd_store_get_low_run (f->store, id, LP_SERIES_GPU_UTIL, 50, &run, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (run.n_points, ==, 3);
+  g_assert_cmpint (run.first_step, ==, 40);
+  g_assert_cmpint (run.first_ts, ==, 1003);
+  g_assert_cmpint (run.last_step, ==, 60);
+  g_assert_cmpint (run.last_ts, ==, 1005);
+  g_assert_cmpfloat (run.last_value, ==, 45);
+
+  g_assert_true (ljd_store_add_metric (f->store, id, LP_SERIES_GPU_UTIL, 70, 50, 1006, &error));
+  g_assert_true (ljd_store_get_low_run (f->store, id, LP_SERIES_GPU_UTIL, 50, &run, &error));
+  g_assert_cmpuint (run.n_points, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -380,6 +624,9 @@ main (int   argc,
   ADD ("/store/events", test_events);
   ADD ("/store/metrics", test_metrics);
   ADD ("/store/reopen", test_reopen_keeps_everything);
+  ADD ("/store/migrate-from-1", test_migrate_from_1);
+  ADD ("/store/warnings", test_warnings);
+  ADD ("/store/recent-metrics", test_recent_metrics_and_low_run);
 
 #undef ADD
 

@@ -23,6 +23,32 @@
 /* Event times further ahead than this are a trainer's clock, not ours. */
 #define MAX_CLOCK_SKEW_USEC (5 * 60 * G_USEC_PER_SEC)
 
+/* Early warnings. Durations are in the job's own time: real time for a
+ * real trainer, simulated time (real × --time-scale) for the simulator. */
+#define STALL_S               (10 * 60)  /* no metrics for this long while training */
+#define DIVERGENCE_FACTOR     3.0        /* loss above this × its recent median */
+#define DIVERGENCE_WINDOW     20         /* recent points the median is taken over */
+#define DIVERGENCE_MIN_POINTS 5          /* fewer make no trustworthy median */
+#define GPU_LOW_PERCENT       50.0
+#define GPU_LOW_S             (5 * 60)   /* continuously below GPU_LOW_PERCENT */
+#define WATCH_INTERVAL_S      30         /* how often running jobs are checked */
+
+typedef enum {
+  WARNING_STALLED,
+  WARNING_DIVERGENCE,
+  WARNING_GPU_LOW,
+  WARNING_PROJECTED_OVER,
+  WARNING_SPEND_OVER,
+  N_WARNINGS
+} WarningKind;
+
+/* The "kind" of a warning event's payload and of its row in the store. */
+static const char *warning_kinds[] = {
+  "stalled", "divergence", "gpu_low", "projected_over", "spend_over",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (warning_kinds) == N_WARNINGS);
+
 struct _LjdService
 {
   GObject      parent_instance;
@@ -32,6 +58,13 @@ struct _LjdService
   char        *base_url;
   guint        slots;
   double       time_scale;
+
+  /* Real time each training job's metrics last arrived, or its training
+   * began (job id -> gint64), for the stall warning; a restart starts
+   * counting afresh from resumed_at. */
+  GHashTable  *metrics_arrivals;
+  gint64       resumed_at;
+  GSource     *watch;
 
   guint        scheduling : 1;
   guint        reschedule : 1;
@@ -52,7 +85,8 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static void schedule (LjdService *self);
+static void schedule   (LjdService *self);
+static void stop_watch (LjdService *self);
 
 static void
 ljd_service_finalize (GObject *object)
@@ -62,6 +96,8 @@ ljd_service_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_pointer (&self->providers, g_hash_table_unref);
   g_clear_pointer (&self->base_url, g_free);
+  g_clear_pointer (&self->metrics_arrivals, g_hash_table_unref);
+  stop_watch (self);
 
   G_OBJECT_CLASS (ljd_service_parent_class)->finalize (object);
 }
@@ -131,6 +167,7 @@ static void
 ljd_service_init (LjdService *self)
 {
   self->providers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->metrics_arrivals = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   self->slots = LJD_DEFAULT_SLOTS;
   self->time_scale = 1.0;
 }
@@ -323,6 +360,24 @@ remaining_for (LjdService *self,
   return remaining;
 }
 
+/* A started, unfinished job's spend and projected cost at @now. */
+static void
+running_costs (LjdService *self,
+               LpJob      *job,
+               gint64      now,
+               gint64     *elapsed,
+               gint64     *remaining,
+               double     *cost,
+               double     *projected)
+{
+  double rate = lp_job_get_hourly_rate (job);
+
+  *elapsed = MAX (0, usec_to_s (now - lp_job_get_started_at (job)));
+  *remaining = remaining_for (self, job, now);
+  *cost = lp_cost_for_elapsed (*elapsed, rate);
+  *projected = lp_projected_cost (*cost, *remaining, rate);
+}
+
 static void
 decorate (LjdService *self,
           LpJob      *job,
@@ -345,14 +400,14 @@ decorate (LjdService *self,
     }
   else if (started != 0)
     {
-      gint64 elapsed = MAX (0, usec_to_s (now - started));
-      gint64 remaining = remaining_for (self, job, now);
-      double cost = lp_cost_for_elapsed (elapsed, rate);
+      gint64 elapsed, remaining;
+      double cost, projected;
 
+      running_costs (self, job, now, &elapsed, &remaining, &cost, &projected);
       lp_job_set_elapsed_s (job, elapsed);
       lp_job_set_cost (job, cost);
       lp_job_set_remaining_s (job, remaining);
-      lp_job_set_projected_cost (job, lp_projected_cost (cost, remaining, rate));
+      lp_job_set_projected_cost (job, projected);
     }
   else
     {
@@ -632,6 +687,612 @@ record_final (LjdService  *self,
                     message, payload, error);
 }
 
+/* Early warnings
+ *
+ * The service watches each running job for trouble its user would want to
+ * hear about before the bill does: metrics that stop (stalled), a loss that
+ * turns NaN or shoots up (divergence), an idle GPU (gpu_low), and a cost
+ * that is heading, or has gone, over the estimate (projected_over,
+ * spend_over). Loss and GPU are judged as metrics arrive, the stall by a
+ * periodic watch, costs by both, since money keeps flowing when nothing is
+ * reported. Each is one warning event per occurrence: the store remembers
+ * which kinds are raised, so a restart does not repeat them, and a kind is
+ * re-armed when its condition clears. Cost warnings never re-arm. */
+
+/* Simulated work runs --time-scale times faster, so its durations shrink
+ * with it, as its expected duration does; a real trainer's do not. */
+static double
+job_time_scale (LjdService *self,
+                LpJob      *job)
+{
+  if (g_strcmp0 (lp_job_get_provider (job), "simulator") == 0 && self->time_scale > 0)
+    return self->time_scale;
+
+  return 1.0;
+}
+
+/* @seconds of the job's own time, in real µs. */
+static gint64
+job_time_to_usec (LjdService *self,
+                  LpJob      *job,
+                  double      seconds)
+{
+  return (gint64) (seconds * G_USEC_PER_SEC / job_time_scale (self, job));
+}
+
+/* Real µs, in whole seconds of the job's own time. */
+static gint64
+usec_to_job_time (LjdService *self,
+                  LpJob      *job,
+                  gint64      usec)
+{
+  return (gint64) round (usec * job_time_scale (self, job) / G_USEC_PER_SEC);
+}
+
+static guint
+warning_bit (WarningKind kind)
+{
+  return 1u << kind;
+}
+
+/* The kinds raised for @job and not re-armed, one bit per WarningKind. */
+static gboolean
+load_raised (LjdService  *self,
+             gint64       job_id,
+             guint       *raised,
+             GError     **error)
+{
+  g_auto(GStrv) kinds = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  *raised = 0;
+  if (!(kinds = ljd_store_list_raised_warnings (self->store, job_id, &local_error)))
+    return fail_internal (error, local_error);
+
+  for (guint i = 0; kinds[i] != NULL; i++)
+    for (guint k = 0; k < N_WARNINGS; k++)
+      if (g_str_equal (kinds[i], warning_kinds[k]))
+        *raised |= warning_bit (k);
+
+  return TRUE;
+}
+
+static JsonObject *
+warning_payload (WarningKind kind)
+{
+  JsonObject *payload = json_object_new ();
+
+  json_object_set_string_member (payload, "kind", warning_kinds[kind]);
+  json_object_set_string_member (payload, "source", "service");
+
+  return payload;
+}
+
+/* Amounts are served rounded to cents, like every other amount. */
+static double
+to_cents (double usd)
+{
+  return round (usd * 100) / 100;
+}
+
+/* Records the warning event at @when and marks its kind raised, inside the
+ * caller's transaction. */
+static gboolean
+raise_warning (LjdService   *self,
+               LpJob        *job,
+               guint        *raised,
+               WarningKind   kind,
+               gint64        when,
+               const char   *message,
+               JsonObject   *payload,
+               GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!ljd_store_raise_warning (self->store, lp_job_get_id (job), warning_kinds[kind],
+                                when, &local_error))
+    return fail_internal (error, local_error);
+
+  if (!record_at (self, job, when, LP_EVENT_WARNING, message, payload, error))
+    return FALSE;
+
+  *raised |= warning_bit (kind);
+  return TRUE;
+}
+
+/* The condition has cleared, so its next occurrence warns again. */
+static gboolean
+rearm_warning (LjdService   *self,
+               LpJob        *job,
+               guint        *raised,
+               WarningKind   kind,
+               GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!(*raised & warning_bit (kind)))
+    return TRUE;
+
+  if (!ljd_store_rearm_warning (self->store, lp_job_get_id (job), warning_kinds[kind], &local_error))
+    return fail_internal (error, local_error);
+
+  *raised &= ~warning_bit (kind);
+  return TRUE;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* A loss as trainers write it: JSON has no NaN or infinity. */
+static void
+set_loss_member (JsonObject *object,
+                 const char *member,
+                 double      value)
+{
+  if (isnan (value))
+    json_object_set_string_member (object, member, "NaN");
+  else if (isinf (value))
+    json_object_set_string_member (object, member, value > 0 ? "Infinity" : "-Infinity");
+  else
+    json_object_set_double_member (object, member, value);
+}
+
+static char *
+format_loss (double value)
+{
+  if (isnan (value))
+    return g_strdup ("NaN");
+
+  return g_strdup_printf ("%.4g", value);
+}
+
+/* Judges the newest training loss against the median of the points before
+ * it. The newest by step is this event's unless a trainer resent an old
+ * step, and judging the newest keeps a late retry from warning twice. */
+static gboolean
+check_divergence (LjdService  *self,
+                  LpJob       *job,
+                  gint64       when,
+                  guint       *raised,
+                  GError     **error)
+{
+  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) steps = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) window = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonObject) payload = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *step_text = NULL;
+  g_autofree char *loss_text = NULL;
+  double latest, median = NAN;
+  gboolean diverging;
+
+  if (!ljd_store_recent_metrics (self->store, lp_job_get_id (job), LP_SERIES_TRAIN_LOSS,
+                                 DIVERGENCE_WINDOW + 1, values, steps, &local_error))
+    return fail_internal (error, local_error);
+
+  if (values->len == 0)
+    return TRUE;
+
+  latest = g_array_index (values, double, 0);
+  for (guint i = 1; i < values->len; i++)
+    {
+      double value = g_array_index (values, double, i);
+
+      /* An earlier NaN says nothing about the loss's usual level. */
+      if (isfinite (value))
+        g_array_append_val (window, value);
+    }
+
+  if (window->len >= DIVERGENCE_MIN_POINTS)
+    {
+      guint n = window->len;
+
+      g_array_sort (window, compare_doubles);
+      median = n % 2 ? g_array_index (window, double, n / 2)
+                     : (g_array_index (window, double, n / 2 - 1) + g_array_index (window, double, n / 2)) / 2;
+    }
+
+  diverging = !isfinite (latest) || (median > 0 && latest > DIVERGENCE_FACTOR * median);
+
+  if (!diverging)
+    return rearm_warning (self, job, raised, WARNING_DIVERGENCE, error);
+
+  if (*raised & warning_bit (WARNING_DIVERGENCE))
+    return TRUE;
+
+  step_text = lp_format_count (g_array_index (steps, gint64, 0));
+  loss_text = format_loss (latest);
+
+  payload = warning_payload (WARNING_DIVERGENCE);
+  json_object_set_int_member (payload, "step", g_array_index (steps, gint64, 0));
+  set_loss_member (payload, "train_loss", latest);
+
+  if (isfinite (latest))
+    {
+      g_autofree char *median_text = format_loss (median);
+
+      json_object_set_double_member (payload, "median", median);
+      json_object_set_double_member (payload, "threshold", DIVERGENCE_FACTOR * median);
+      json_object_set_int_member (payload, "window", window->len);
+      message = g_strdup_printf (_("Training loss jumped to %s at step %s, more than %g× its recent median of %s: training may be diverging"),
+                                 loss_text, step_text, DIVERGENCE_FACTOR, median_text);
+    }
+  else
+    {
+      message = g_strdup_printf (_("Training loss is %s at step %s: training has diverged"),
+                                 loss_text, step_text);
+    }
+
+  return raise_warning (self, job, raised, WARNING_DIVERGENCE, when, message, payload, error);
+}
+
+/* Judged from the points' own times, so a trainer that logs rarely still
+ * needs five minutes of low readings, not two in a row. */
+static gboolean
+check_gpu_low (LjdService  *self,
+               LpJob       *job,
+               gint64       when,
+               guint       *raised,
+               GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonObject) payload = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *duration = NULL;
+  g_autofree char *since = NULL;
+  LjdLowRun run;
+  gint64 low_s;
+
+  if (!ljd_store_get_low_run (self->store, lp_job_get_id (job), LP_SERIES_GPU_UTIL,
+                              GPU_LOW_PERCENT, &run, &local_error))
+    return fail_internal (error, local_error);
+
+  if (run.n_points == 0)
+    return rearm_warning (self, job, raised, WARNING_GPU_LOW, error);
+
+  if ((*raised & warning_bit (WARNING_GPU_LOW)) ||
+      run.last_ts - run.first_ts < job_time_to_usec (self, job, GPU_LOW_S))
+    return TRUE;
+
+  low_s = usec_to_job_time (self, job, run.last_ts - run.first_ts);
+  duration = lp_format_duration (low_s);
+  since = lp_format_count (run.first_step);
+  message = g_strdup_printf (_("GPU utilization has been below %.0f%% for %s, since step %s (now %.0f%%)"),
+                             GPU_LOW_PERCENT, duration, since, run.last_value);
+
+  payload = warning_payload (WARNING_GPU_LOW);
+  json_object_set_int_member (payload, "step", run.last_step);
+  json_object_set_double_member (payload, "gpu_util", run.last_value);
+  json_object_set_int_member (payload, "since_step", run.first_step);
+  json_object_set_int_member (payload, "low_s", low_s);
+  json_object_set_double_member (payload, "threshold", GPU_LOW_PERCENT);
+  json_object_set_int_member (payload, "threshold_s", GPU_LOW_S);
+
+  return raise_warning (self, job, raised, WARNING_GPU_LOW, when, message, payload, error);
+}
+
+/* Which cost warnings @job is due at @now, with its spend and projected
+ * cost in cents as the API would serve them. Pure arithmetic, so the watch
+ * can ask every few seconds without touching the database. */
+static guint
+cost_warnings_due (LjdService *self,
+                   LpJob      *job,
+                   gint64      now,
+                   guint       raised,
+                   double     *cost,
+                   double     *projected)
+{
+  double max = lp_job_get_estimate_max (job);
+  guint due = 0;
+
+  *cost = *projected = 0;
+
+  if (!(max > 0) || lp_job_get_started_at (job) == 0)
+    return 0;
+
+  if (lp_job_status_is_finished (lp_job_get_status (job)))
+    {
+      /* The final cost, fixed when the job finished. */
+      *cost = *projected = lp_job_get_cost (job);
+    }
+  else
+    {
+      gint64 elapsed, remaining;
+
+      running_costs (self, job, now, &elapsed, &remaining, cost, projected);
+    }
+
+  *cost = to_cents (*cost);
+  *projected = to_cents (*projected);
+
+  if (*projected > max && !(raised & warning_bit (WARNING_PROJECTED_OVER)))
+    due |= warning_bit (WARNING_PROJECTED_OVER);
+  if (*cost > max && !(raised & warning_bit (WARNING_SPEND_OVER)))
+    due |= warning_bit (WARNING_SPEND_OVER);
+
+  return due;
+}
+
+static gboolean
+raise_cost_warnings (LjdService  *self,
+                     LpJob       *job,
+                     guint        due,
+                     double       cost,
+                     double       projected,
+                     gint64       when,
+                     guint       *raised,
+                     GError     **error)
+{
+  g_autofree char *range = lp_format_estimate_range (lp_job_get_estimate_min (job),
+                                                     lp_job_get_estimate_max (job));
+
+  /* Projected first: it passes the estimate before (or when) the spend does. */
+  for (WarningKind kind = WARNING_PROJECTED_OVER; kind <= WARNING_SPEND_OVER; kind++)
+    {
+      g_autoptr(JsonObject) payload = NULL;
+      g_autofree char *message = NULL;
+      g_autofree char *amount = NULL;
+
+      if (!(due & warning_bit (kind)))
+        continue;
+
+      payload = warning_payload (kind);
+      json_object_set_double_member (payload, "cost", cost);
+      json_object_set_double_member (payload, "projected_cost", projected);
+      json_object_set_double_member (payload, "estimate_min", to_cents (lp_job_get_estimate_min (job)));
+      json_object_set_double_member (payload, "estimate_max", to_cents (lp_job_get_estimate_max (job)));
+      json_object_set_int_member (payload, "step", lp_job_get_current_step (job));
+
+      if (kind == WARNING_PROJECTED_OVER)
+        {
+          amount = lp_format_money (projected);
+          /* Translators: e.g. "Projected cost $58.20 exceeds the estimate of $45-55" */
+          message = g_strdup_printf (_("Projected cost %s exceeds the estimate of %s"), amount, range);
+        }
+      else
+        {
+          amount = lp_format_money (cost);
+          /* Translators: e.g. "Spend $55.10 exceeds the estimate of $45-55" */
+          message = g_strdup_printf (_("Spend %s exceeds the estimate of %s"), amount, range);
+        }
+
+      if (!raise_warning (self, job, raised, kind, when, message, payload, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_costs (LjdService  *self,
+             LpJob       *job,
+             gint64       when,
+             guint       *raised,
+             GError     **error)
+{
+  double cost, projected;
+  guint due = cost_warnings_due (self, job, when, *raised, &cost, &projected);
+
+  return due == 0 || raise_cost_warnings (self, job, due, cost, projected, when, raised, error);
+}
+
+/* Stalls are watched while the job trains and its training stage runs. */
+static gboolean
+is_training (LpJob *job)
+{
+  const LpStage *training = g_ptr_array_index (lp_job_get_stages (job), LP_STAGE_TRAINING);
+
+  return lp_job_get_status (job) == LP_JOB_STATUS_TRAINING &&
+         training->status == LP_STAGE_STATUS_ACTIVE;
+}
+
+/* Starts the job's stall clock at the time of arrival: the times in the
+ * events are the trainer's clock, which need not agree with ours. */
+static void
+note_arrival (LjdService *self,
+              gint64      job_id)
+{
+  gint64 now = g_get_real_time ();
+
+  g_hash_table_replace (self->metrics_arrivals, g_memdup2 (&job_id, sizeof job_id),
+                        g_memdup2 (&now, sizeof now));
+}
+
+/* Metrics came: the job is not stalled, and its loss and GPU are judged. */
+static gboolean
+check_metrics (LjdService            *self,
+               LpJob                 *job,
+               const LpTrainerEvent  *event,
+               gint64                 ts,
+               guint                 *raised,
+               GError               **error)
+{
+  note_arrival (self, lp_job_get_id (job));
+
+  if (!rearm_warning (self, job, raised, WARNING_STALLED, error))
+    return FALSE;
+
+  if ((event->metrics_present & (1u << LP_SERIES_TRAIN_LOSS)) &&
+      !check_divergence (self, job, ts, raised, error))
+    return FALSE;
+
+  if ((event->metrics_present & (1u << LP_SERIES_GPU_UTIL)) &&
+      !check_gpu_low (self, job, ts, raised, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+/* The watch's look at one running job: a stall, and the cost, which grows
+ * whether or not anything is reported. */
+static gboolean
+watch_job (LjdService  *self,
+           LpJob       *job,
+           gint64       now,
+           GError     **error)
+{
+  gint64 id = lp_job_get_id (job);
+  g_autoptr(GError) local_error = NULL;
+  gint64 silent = 0;
+  gboolean stalled = FALSE;
+  double cost, projected;
+  guint raised, due;
+
+  if (!load_raised (self, id, &raised, error))
+    return FALSE;
+
+  if (is_training (job) && !(raised & warning_bit (WARNING_STALLED)))
+    {
+      const gint64 *arrival = g_hash_table_lookup (self->metrics_arrivals, &id);
+      /* The service cannot know what arrived while it was down, so a
+       * restart gives every job the full delay again. */
+      gint64 since = self->resumed_at;
+
+      if (arrival != NULL)
+        since = MAX (since, *arrival);
+
+      silent = now - since;
+      stalled = silent >= job_time_to_usec (self, job, STALL_S);
+    }
+
+  due = cost_warnings_due (self, job, now, raised, &cost, &projected);
+
+  if (!stalled && due == 0)
+    return TRUE;
+
+  if (!ljd_store_begin (self->store, &local_error))
+    return fail_internal (error, local_error);
+
+  if (stalled)
+    {
+      g_autoptr(JsonObject) payload = warning_payload (WARNING_STALLED);
+      g_autofree char *duration = NULL;
+      g_autofree char *step = NULL;
+      g_autofree char *message = NULL;
+      gint64 silent_s = usec_to_job_time (self, job, silent);
+
+      duration = lp_format_duration (silent_s);
+      step = lp_format_count (lp_job_get_current_step (job));
+      if (lp_job_get_current_step (job) > 0)
+        message = g_strdup_printf (_("No metrics for %s, since step %s: training may have stalled"),
+                                   duration, step);
+      else
+        message = g_strdup_printf (_("No metrics for %s since training started: training may have stalled"),
+                                   duration);
+
+      json_object_set_int_member (payload, "step", lp_job_get_current_step (job));
+      json_object_set_int_member (payload, "silent_s", silent_s);
+      json_object_set_int_member (payload, "threshold_s", STALL_S);
+
+      if (!raise_warning (self, job, &raised, WARNING_STALLED, now, message, payload, error))
+        goto fail;
+    }
+
+  if (due != 0 && !raise_cost_warnings (self, job, due, cost, projected, now, &raised, error))
+    goto fail;
+
+  if (!ljd_store_commit (self->store, &local_error))
+    {
+      fail_internal (error, local_error);
+      goto fail;
+    }
+
+  return TRUE;
+
+fail:
+  ljd_store_rollback (self->store);
+  return FALSE;
+}
+
+static gboolean
+job_in (GPtrArray *jobs,
+        gint64     id)
+{
+  for (guint i = 0; i < jobs->len; i++)
+    if (lp_job_get_id (g_ptr_array_index (jobs, i)) == id)
+      return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+watch_cb (gpointer user_data)
+{
+  LjdService *self = user_data;
+  g_autoptr(GPtrArray) running = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time ();
+  GHashTableIter iter;
+  gpointer key;
+
+  running = ljd_store_jobs_in_order (self->store,
+                                     (1u << LP_JOB_STATUS_PROVISIONING) | (1u << LP_JOB_STATUS_TRAINING),
+                                     &error);
+  if (running == NULL)
+    {
+      g_warning ("Cannot check running jobs for warnings: %s", error->message);
+      return G_SOURCE_CONTINUE;
+    }
+
+  for (guint i = 0; i < running->len; i++)
+    {
+      LpJob *job = g_ptr_array_index (running, i);
+
+      if (!watch_job (self, job, now, &error))
+        {
+          g_warning ("Cannot check job %" G_GINT64_FORMAT " for warnings: %s",
+                     lp_job_get_id (job), error->message);
+          g_clear_error (&error);
+        }
+    }
+
+  /* Finished jobs need no stall clock any more. */
+  g_hash_table_iter_init (&iter, self->metrics_arrivals);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!job_in (running, *(gint64 *) key))
+      g_hash_table_iter_remove (&iter);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_watch (LjdService *self)
+{
+  /* Often enough to see a stall within a twentieth of its delay, also
+   * for simulated work at --time-scale; a few cheap queries per job. */
+  guint interval_ms = (guint) CLAMP (WATCH_INTERVAL_S * 1000.0 / self->time_scale,
+                                     100.0, WATCH_INTERVAL_S * 1000.0);
+
+  self->resumed_at = g_get_real_time ();
+  if (self->watch != NULL)
+    return;
+
+  /* On the context the service runs in: in the app's embedded mode that
+   * is its thread's own, not the global default g_timeout_add() uses. */
+  self->watch = g_timeout_source_new (interval_ms);
+  g_source_set_callback (self->watch, watch_cb, self, NULL);
+  g_source_set_static_name (self->watch, "[lora-jobd] early warnings");
+  g_source_attach (self->watch, g_main_context_get_thread_default ());
+}
+
+static void
+stop_watch (LjdService *self)
+{
+  if (self->watch == NULL)
+    return;
+
+  g_source_destroy (self->watch);
+  g_clear_pointer (&self->watch, g_source_unref);
+}
+
 /* Fails a job the service could not run; used by providers and restarts. */
 static void
 fail_job_now (LjdService *self,
@@ -869,6 +1530,7 @@ ljd_service_resume (LjdService *self)
     }
 
   schedule (self);
+  start_watch (self);
 }
 
 void
@@ -876,6 +1538,7 @@ ljd_service_shutdown (LjdService *self)
 {
   g_return_if_fail (LJD_IS_SERVICE (self));
   self->shut_down = TRUE;
+  stop_watch (self);
 }
 
 char *
@@ -924,8 +1587,8 @@ get_ranged_int (JsonObject  *request,
     return from_json_error (error, local_error);
 
   if (*value < min || *value > max)
-    return invalid (error, _("“%s” must be from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT),
-                    member, min, max);
+    return invalid (error, _("“%s” must be from %lld to %lld"),
+                    member, (long long) min, (long long) max);
 
   return TRUE;
 }
@@ -1099,8 +1762,8 @@ ljd_service_create_job (LjdService   *self,
       return NULL;
     }
 
-  message = g_strdup_printf (_("Job queued at position %" G_GINT64_FORMAT),
-                             position_in (ids, lp_job_get_id (job)));
+  message = g_strdup_printf (_("Job queued at position %lld"),
+                             (long long) position_in (ids, lp_job_get_id (job)));
   payload = status_payload (job, "created_by", user, NULL);
   json_object_set_int_member (payload, "position", position_in (ids, lp_job_get_id (job)));
 
@@ -1151,9 +1814,8 @@ param_uint (GHashTable  *query,
 
   if (!g_ascii_string_to_unsigned (str, 10, 0, G_MAXINT64, &parsed, NULL) ||
       (gint64) parsed < min || (gint64) parsed > max)
-    return invalid (error, _("The parameter “%s” must be a whole number from %" G_GINT64_FORMAT
-                             " to %" G_GINT64_FORMAT),
-                    name, min, max);
+    return invalid (error, _("The parameter “%s” must be a whole number from %lld to %lld"),
+                    name, (long long) min, (long long) max);
 
   *value = (gint64) parsed;
   return TRUE;
@@ -1281,8 +1943,8 @@ ljd_service_delete_job (LjdService  *self,
   if (!lp_job_status_is_finished (lp_job_get_status (job)))
     {
       g_set_error (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_CONFLICT,
-                   _("Job %" G_GINT64_FORMAT " is %s; only a finished job can be deleted. Cancel it first."),
-                   id, lp_job_status_to_string (lp_job_get_status (job)));
+                   _("Job %lld is %s; only a finished job can be deleted. Cancel it first."),
+                   (long long) id, lp_job_status_to_string (lp_job_get_status (job)));
       return FALSE;
     }
 
@@ -1298,14 +1960,22 @@ typedef struct
 {
   LjdService *service;
   gint64      job_id;
-  guint       timeout_id;
+  GSource    *timeout;
   gboolean    returned;
 } CancelOp;
 
 static void
+clear_cancel_timeout (CancelOp *op)
+{
+  if (op->timeout != NULL)
+    g_source_destroy (op->timeout);
+  g_clear_pointer (&op->timeout, g_source_unref);
+}
+
+static void
 cancel_op_free (CancelOp *op)
 {
-  g_clear_handle_id (&op->timeout_id, g_source_remove);
+  clear_cancel_timeout (op);
   g_clear_object (&op->service);
   g_free (op);
 }
@@ -1463,7 +2133,7 @@ provider_cancelled_cb (GObject      *object,
   if (!op->service->shut_down)
     finish_cancel (op->service, op->job_id, error);
 
-  g_clear_handle_id (&op->timeout_id, g_source_remove);
+  clear_cancel_timeout (op);
   return_cancelled_job (task);
 }
 
@@ -1473,7 +2143,7 @@ cancel_timeout_cb (gpointer user_data)
   GTask *task = user_data;
   CancelOp *op = g_task_get_task_data (task);
 
-  op->timeout_id = 0;
+  g_clear_pointer (&op->timeout, g_source_unref);
   return_cancelled_job (task);
 
   return G_SOURCE_REMOVE;
@@ -1543,8 +2213,8 @@ ljd_service_cancel_job_async (LjdService          *self,
     case LP_JOB_STATUS_FAILED:
     case LP_JOB_STATUS_CANCELLED:
       g_task_return_new_error (task, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_CONFLICT,
-                               _("Job %" G_GINT64_FORMAT " has already finished (%s)"),
-                               id, lp_job_status_to_string (lp_job_get_status (job)));
+                               _("Job %lld has already finished (%s)"),
+                               (long long) id, lp_job_status_to_string (lp_job_get_status (job)));
       return;
 
     case LP_JOB_STATUS_CANCELLING:
@@ -1605,7 +2275,11 @@ ljd_service_cancel_job_async (LjdService          *self,
       return;
     }
 
-  op->timeout_id = g_timeout_add (CANCEL_REPLY_TIMEOUT_MS, cancel_timeout_cb, task);
+  /* Attached to the service thread's context, which is not the global
+   * default when the service runs embedded in the app. */
+  op->timeout = g_timeout_source_new (CANCEL_REPLY_TIMEOUT_MS);
+  g_source_set_callback (op->timeout, cancel_timeout_cb, task, NULL);
+  g_source_attach (op->timeout, g_main_context_get_thread_default ());
   ljd_provider_cancel_async (provider, job, NULL, provider_cancelled_cb, g_object_ref (task));
 }
 
@@ -1873,6 +2547,7 @@ apply_metrics (LjdService            *self,
                LpJob                 *job,
                const LpTrainerEvent  *event,
                gint64                 ts,
+               guint                 *raised,
                GError               **error)
 {
   static const LpSeries all_series[] = {
@@ -1908,18 +2583,19 @@ apply_metrics (LjdService            *self,
       g_autofree char *of = lp_format_count (lp_job_get_total_steps (job));
       g_autofree char *cur = lp_format_count (lp_job_get_current_step (job));
       g_autofree char *substatus =
-        g_strdup_printf (_("Epoch %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " - Step %s of %s"),
-                         lp_job_get_epoch (job), lp_job_get_total_epochs (job), cur, of);
+        g_strdup_printf (_("Epoch %lld/%lld - Step %s of %s"),
+                         (long long) lp_job_get_epoch (job), (long long) lp_job_get_total_epochs (job), cur, of);
 
       set_stage (job, LP_STAGE_TRAINING, LP_STAGE_STATUS_ACTIVE, ts, substatus, NULL);
     }
 
-  return TRUE;
+  return check_metrics (self, job, event, ts, raised, error);
 }
 
 typedef struct
 {
   gboolean finished;
+  guint    raised;    /* the job's raised warnings, one bit per WarningKind */
 } ApplyResult;
 
 static gboolean
@@ -1943,7 +2619,7 @@ apply_event (LjdService            *self,
   switch (event->type)
     {
     case LP_EVENT_METRICS:
-      return apply_metrics (self, job, event, ts, error);
+      return apply_metrics (self, job, event, ts, &result->raised, error);
 
     case LP_EVENT_STAGE:
       set_stage (job, event->stage, event->stage_status, ts, event->substatus,
@@ -1998,7 +2674,7 @@ ljd_service_ingest_events (LjdService  *self,
 {
   g_autoptr(LpJob) job = NULL;
   g_autoptr(GError) local_error = NULL;
-  ApplyResult result = { FALSE };
+  ApplyResult result = { FALSE, 0 };
   gint64 now = g_get_real_time ();
   LpJobStatus status;
 
@@ -2021,8 +2697,8 @@ ljd_service_ingest_events (LjdService  *self,
         }
 
       g_set_error (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_CONFLICT,
-                   _("Job %" G_GINT64_FORMAT " is %s and takes no events"),
-                   id, lp_job_status_to_string (status));
+                   _("Job %lld is %s and takes no events"),
+                   (long long) id, lp_job_status_to_string (status));
       return FALSE;
     }
 
@@ -2030,11 +2706,18 @@ ljd_service_ingest_events (LjdService  *self,
   if (!ljd_store_begin (self->store, &local_error))
     return fail_internal (error, local_error);
 
+  if (!load_raised (self, id, &result.raised, error))
+    {
+      ljd_store_rollback (self->store);
+      return FALSE;
+    }
+
   for (guint i = 0; i < events->len; i++)
     {
       const LpTrainerEvent *event = g_ptr_array_index (events, i);
       g_autofree char *message = lp_trainer_event_describe (event);
       gboolean duplicate = FALSE;
+      gboolean was_finished = lp_job_status_is_finished (lp_job_get_status (job));
       gint64 ts = event->ts;
 
       if (ts == 0 || ts > now + MAX_CLOCK_SKEW_USEC)
@@ -2055,7 +2738,10 @@ ljd_service_ingest_events (LjdService  *self,
 
       (*accepted)++;
 
-      if (!apply_event (self, job, event, ts, &result, error))
+      /* Costs are judged at each event's time, so a batch that replays
+       * hours of a run warns where the run crossed the estimate. */
+      if (!apply_event (self, job, event, ts, &result, error) ||
+          (!was_finished && !check_costs (self, job, ts, &result.raised, error)))
         {
           ljd_store_rollback (self->store);
           return FALSE;
@@ -2074,6 +2760,11 @@ ljd_service_ingest_events (LjdService  *self,
       ljd_store_rollback (self->store);
       return fail_internal (error, local_error);
     }
+
+  /* A training stage that has just begun starts the stall clock, so a
+   * trainer that never reports a step is noticed too. */
+  if (is_training (job) && !g_hash_table_contains (self->metrics_arrivals, &id))
+    note_arrival (self, id);
 
   if (result.finished)
     {
@@ -2104,7 +2795,7 @@ ljd_service_ingest_webhook (LjdService  *self,
   if (!(secret = ljd_store_get_webhook_secret (self->store, id)))
     {
       g_set_error (error, LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_NOT_FOUND,
-                   _("There is no job %" G_GINT64_FORMAT), id);
+                   _("There is no job %lld"), (long long) id);
       return FALSE;
     }
 

@@ -34,7 +34,7 @@ config_int (JsonObject  *config,
   if (json_object_has_member (config, member) && *value < min)
     {
       g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_RANGE,
-                   _("“%s” must be at least %" G_GINT64_FORMAT), member, min);
+                   _("“%s” must be at least %lld"), member, (long long) min);
       return FALSE;
     }
 
@@ -66,7 +66,11 @@ ljd_sim_params_init (LjdSimParams  *params,
       !config_int (config, "eval_every", 1, 100, &params->eval_every, error) ||
       !config_int (config, "checkpoint_every", 1, 500, &params->checkpoint_every, error) ||
       !lp_json_get_string (config, "base_model", FALSE, &base_model, error) ||
-      !config_int (config, "conversations", 1, 242, &params->conversations, error))
+      !config_int (config, "conversations", 1, 242, &params->conversations, error) ||
+      !config_int (config, "stall_at_step", 1, 0, &params->stall_at_step, error) ||
+      !config_int (config, "diverge_at_step", 1, 0, &params->diverge_at_step, error) ||
+      !lp_json_get_bool (config, "diverge_nan", FALSE, &params->diverge_nan, error) ||
+      !config_int (config, "gpu_low_from_step", 1, 0, &params->gpu_low_from_step, error))
     return FALSE;
 
   if (!(params->steps_per_hour > 0 && params->steps_per_hour <= 1e7))
@@ -76,13 +80,23 @@ ljd_sim_params_init (LjdSimParams  *params,
       return FALSE;
     }
 
-  if (json_object_has_member (config, "fail_at_step") && params->fail_at_step > total_steps)
-    {
-      g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_RANGE,
-                   _("“fail_at_step” must be at most total_steps (%" G_GINT64_FORMAT ")"),
-                   total_steps);
-      return FALSE;
-    }
+  {
+    static const char *step_keys[] = {
+      "fail_at_step", "stall_at_step", "diverge_at_step", "gpu_low_from_step",
+    };
+    const gint64 steps[] = {
+      params->fail_at_step, params->stall_at_step, params->diverge_at_step, params->gpu_low_from_step,
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (step_keys); i++)
+      if (json_object_has_member (config, step_keys[i]) && steps[i] > total_steps)
+        {
+          g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_RANGE,
+                       _("“%s” must be at most total_steps (%lld)"),
+                       step_keys[i], (long long) total_steps);
+          return FALSE;
+        }
+  }
 
   params->seed = (guint64) seed;
   params->fail_message = g_strdup (fail_message ? fail_message : DEFAULT_FAIL_MESSAGE);
@@ -170,13 +184,44 @@ learning_rate (const LjdSimParams *p,
          (1.0 + cos (G_PI * (step - warmup) / MAX (1.0, p->total_steps - warmup)));
 }
 
+static gboolean
+diverged (const LjdSimParams *p,
+          gint64              step)
+{
+  return p->diverge_at_step > 0 && step >= p->diverge_at_step;
+}
+
+/* Sets a reported loss, as a trainer would send it: a diverged run's is
+ * ten times too high, or the string "NaN", since JSON has no NaN. */
+static void
+set_loss (JsonObject         *data,
+          const char         *member,
+          const LjdSimParams *p,
+          gint64              step,
+          double              value)
+{
+  if (diverged (p, step) && p->diverge_nan)
+    json_object_set_string_member (data, member, "NaN");
+  else
+    json_object_set_double_member (data, member,
+                                   round ((diverged (p, step) ? value * 10 : value) * 10000) / 10000);
+}
+
 /* Mostly 85-95 %, with an occasional dip that a real run sees when data
- * loading stalls. */
+ * loading stalls; a starved GPU (gpu_low_from_step) idles around 30 %. */
 static double
 gpu_util (const LjdSimParams *p,
           gint64              step,
           gboolean           *dip)
 {
+  if (p->gpu_low_from_step > 0 && step >= p->gpu_low_from_step)
+    {
+      /* A steady low is not a dip: the trainer's own dip warnings are for
+       * the odd slow batch. */
+      *dip = FALSE;
+      return round (27 + noise (p->seed, step, 4) * 6);
+    }
+
   *dip = noise (p->seed, step, 3) < 0.03;
 
   if (*dip)
@@ -193,6 +238,22 @@ typedef struct
   JsonArray          *out;
 } Emitter;
 
+/* With microseconds, where the API's own times have whole seconds: at
+ * --time-scale 1000 a simulated quarter of an hour is under a real second,
+ * and the service judges durations (five minutes of an idle GPU) from the
+ * times a trainer gives its points. */
+static char *
+sim_timestamp (gint64 usec)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autofree char *seconds = dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S") : NULL;
+
+  if (seconds == NULL)
+    return NULL;
+
+  return g_strdup_printf ("%s.%06dZ", seconds, (int) (usec % G_USEC_PER_SEC));
+}
+
 static JsonObject *
 emit (Emitter    *e,
       double      t,
@@ -202,7 +263,7 @@ emit (Emitter    *e,
 {
   JsonObject *event = json_object_new ();
   JsonObject *data = json_object_new ();
-  g_autofree char *ts = lp_iso8601_from_usec (e->origin + (gint64) (t / e->scale * G_USEC_PER_SEC));
+  g_autofree char *ts = sim_timestamp (e->origin + (gint64) (t / e->scale * G_USEC_PER_SEC));
 
   json_object_set_string_member (event, "event_id", event_id);
   json_object_set_string_member (event, "type", type);
@@ -266,7 +327,7 @@ emit_step (Emitter *e,
       data = emit (e, t, mid, "metrics", NULL);
       json_object_set_int_member (data, "step", s);
       json_object_set_double_member (data, "epoch", round (epoch * 1000) / 1000);
-      json_object_set_double_member (data, "train_loss", round (ljd_sim_train_loss (p, s) * 10000) / 10000);
+      set_loss (data, "train_loss", p, s, ljd_sim_train_loss (p, s));
 
       data = emit (e, t, id, "error", p->fail_message);
 
@@ -302,9 +363,9 @@ emit_step (Emitter *e,
 
       json_object_set_int_member (data, "step", s);
       json_object_set_double_member (data, "epoch", round (epoch * 1000) / 1000);
-      json_object_set_double_member (data, "train_loss", round (ljd_sim_train_loss (p, s) * 10000) / 10000);
+      set_loss (data, "train_loss", p, s, ljd_sim_train_loss (p, s));
       if (s % p->eval_every == 0 || s == p->total_steps)
-        json_object_set_double_member (data, "val_loss", round (val_loss (p, s) * 10000) / 10000);
+        set_loss (data, "val_loss", p, s, val_loss (p, s));
       json_object_set_double_member (data, "learning_rate", learning_rate (p, s));
       json_object_set_double_member (data, "gpu_util", util);
 
@@ -360,8 +421,8 @@ ljd_sim_collect (const LjdSimParams *p,
       g_autofree char *started = g_strdup_printf (_("Training started (GPU: %s %s)"),
                                                   p->gpu_type,
                                                   g_str_equal (p->pricing, "spot") ? "spot" : "on-demand");
-      g_autofree char *tokenizing = g_strdup_printf (_("Tokenizing %" G_GINT64_FORMAT " conversations..."),
-                                                     p->conversations);
+      g_autofree char *tokenizing = g_strdup_printf (_("Tokenizing %lld conversations..."),
+                                                     (long long) p->conversations);
 
       emit_status (&e, tp, "training", started, NULL);
       emit_stage (&e, tp, "preprocessing", "active", tokenizing);
@@ -388,6 +449,8 @@ ljd_sim_collect (const LjdSimParams *p,
       gint64 last = (gint64) floor ((MIN (t1, tc) - tb) / step_s + 1e-9);
 
       last = MIN (last, p->total_steps);
+      if (p->stall_at_step > 0)
+        last = MIN (last, p->stall_at_step);
       for (gint64 s = MAX (1, first); s <= last; s++)
         {
           double t = tb + s * step_s;
@@ -402,6 +465,11 @@ ljd_sim_collect (const LjdSimParams *p,
             return t;
         }
     }
+
+  /* A stalled run reports nothing after its stall step and never ends:
+   * only a cancel stops it. */
+  if (p->stall_at_step > 0 && t1 > tb)
+    return t1;
 
   if (CROSSES (tc))
     {

@@ -6,6 +6,16 @@
  * time: the same seed gives the same events with the same ids, so a run
  * resumed after a restart re-sends what it sent before and the service
  * acknowledges those as duplicates.
+ *
+ * Besides a failure, a run can be told to go wrong in the ways the service's
+ * early warnings watch for (config keys, each a step from 1 to total_steps):
+ *
+ * - stall_at_step: nothing more is reported after this step, yet the run
+ *   never ends, as a trainer hung on a dead data loader would;
+ * - diverge_at_step: from this step on the losses are ten times what they
+ *   would be, or "NaN" with diverge_nan: true;
+ * - gpu_low_from_step: from this step on the GPU utilisation is about 30 %
+ *   (27 to 33), without the trainer's own dip warnings.
  */
 #pragma once
 
@@ -28,6 +38,10 @@ typedef struct
   char    *pricing;
   char    *base_model;
   gint64   conversations;
+  gint64   stall_at_step;     /* 0: never stalls */
+  gint64   diverge_at_step;   /* 0: never diverges */
+  gboolean diverge_nan;       /* diverged losses are NaN rather than ×10 */
+  gint64   gpu_low_from_step; /* 0: the GPU stays busy */
 } LjdSimParams;
 
 /* Simulated seconds of each phase before training. */

@@ -38,7 +38,7 @@ typedef struct
   LjdSimParams  params;
   gint64        origin;     /* real µs at which simulated time 0 fell */
   double        covered;    /* simulated seconds acknowledged by the service */
-  guint         timer_id;
+  GSource      *timer;
   GCancellable *cancellable;
   guint         in_flight : 1;
 } SimRun;
@@ -51,7 +51,9 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (LjdSimulator, ljd_simulator, G_TYPE_OBJECT,
 static void
 sim_run_free (SimRun *run)
 {
-  g_clear_handle_id (&run->timer_id, g_source_remove);
+  if (run->timer != NULL)
+    g_source_destroy (run->timer);
+  g_clear_pointer (&run->timer, g_source_unref);
   if (run->cancellable != NULL)
     g_cancellable_cancel (run->cancellable);
   g_clear_object (&run->cancellable);
@@ -317,7 +319,13 @@ ljd_simulator_start (LjdProvider *provider,
   /* Simulated work F times faster wants ticks about F times more often,
    * down to 50 ms, which is plenty for any test. */
   interval = (guint) CLAMP (1000.0 / scale, 50.0, 1000.0);
-  run->timer_id = g_timeout_add (interval, tick_cb, run);
+  /* The thread's own context, not g_timeout_add()'s global default: embedded
+   * in the app, the service runs on a thread of its own and the default
+   * context belongs to the UI. */
+  run->timer = g_timeout_source_new (interval);
+  g_source_set_callback (run->timer, tick_cb, run, NULL);
+  g_source_set_name (run->timer, "[lora-jobd] simulator tick");
+  g_source_attach (run->timer, g_main_context_get_thread_default ());
   tick (run);
 }
 

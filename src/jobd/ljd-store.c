@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 #include <sqlite3.h>
 
 #include <glib/gi18n-lib.h>
@@ -95,6 +96,18 @@ static const char *migrations[] = {
   "CREATE INDEX events_job ON events (job_id, id);"
   "CREATE INDEX events_job_type ON events (job_id, type, id);"
   "CREATE UNIQUE INDEX events_source ON events (job_id, source_id) WHERE source_id IS NOT NULL;",
+
+  /* 1 -> 2: the service's early warnings. A row says a warning of this
+   * kind was raised for the job and whether its condition still holds
+   * (raised = 1) or has cleared since (0, re-armed), so each is raised once
+   * per occurrence even across restarts. Looked up by its primary key. */
+  "CREATE TABLE job_warnings ("
+  "  job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+  "  kind TEXT NOT NULL,"
+  "  raised INTEGER NOT NULL,"
+  "  raised_at INTEGER NOT NULL,"
+  "  count INTEGER NOT NULL,"
+  "  PRIMARY KEY (job_id, kind)) WITHOUT ROWID;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LJD_STORE_SCHEMA_VERSION);
@@ -748,7 +761,7 @@ ljd_store_get_job (LjdStore  *self,
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("There is no job %" G_GINT64_FORMAT), id);
+                   _("There is no job %lld"), (long long) id);
       return NULL;
     }
   if (rc != SQLITE_ROW)
@@ -1322,4 +1335,152 @@ ljd_store_count_metrics (LjdStore *self,
   sqlite3_reset (s);
 
   return n;
+}
+
+/* Early warnings */
+
+GStrv
+ljd_store_list_raised_warnings (LjdStore  *self,
+                                gint64     job_id,
+                                GError   **error)
+{
+  g_autoptr(GStrvBuilder) kinds = g_strv_builder_new ();
+  sqlite3_stmt *s = stmt (self, "SELECT kind FROM job_warnings WHERE job_id = ? AND raised = 1");
+  int rc;
+
+  g_return_val_if_fail (LJD_IS_STORE (self), NULL);
+
+  sqlite3_bind_int64 (s, 1, job_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    g_strv_builder_add (kinds, column_text (s, 0));
+  sqlite3_reset (s);
+
+  if (rc != SQLITE_DONE)
+    {
+      sql_error (self, error, _("reading warnings"));
+      return NULL;
+    }
+
+  return g_strv_builder_end (kinds);
+}
+
+gboolean
+ljd_store_raise_warning (LjdStore    *self,
+                         gint64       job_id,
+                         const char  *kind,
+                         gint64       ts,
+                         GError     **error)
+{
+  sqlite3_stmt *s = stmt (self,
+                          "INSERT INTO job_warnings (job_id, kind, raised, raised_at, count) "
+                          "VALUES (?1, ?2, 1, ?3, 1) "
+                          "ON CONFLICT (job_id, kind) DO UPDATE SET "
+                          "raised = 1, raised_at = excluded.raised_at, count = count + 1");
+
+  g_return_val_if_fail (LJD_IS_STORE (self), FALSE);
+
+  sqlite3_bind_int64 (s, 1, job_id);
+  bind_text (s, 2, kind);
+  sqlite3_bind_int64 (s, 3, ts);
+  return run_done (self, s, _("recording a warning"), error);
+}
+
+gboolean
+ljd_store_rearm_warning (LjdStore    *self,
+                         gint64       job_id,
+                         const char  *kind,
+                         GError     **error)
+{
+  sqlite3_stmt *s = stmt (self, "UPDATE job_warnings SET raised = 0 WHERE job_id = ? AND kind = ?");
+
+  g_return_val_if_fail (LJD_IS_STORE (self), FALSE);
+
+  sqlite3_bind_int64 (s, 1, job_id);
+  bind_text (s, 2, kind);
+  return run_done (self, s, _("recording a warning"), error);
+}
+
+gboolean
+ljd_store_recent_metrics (LjdStore  *self,
+                          gint64     job_id,
+                          LpSeries   series,
+                          guint      limit,
+                          GArray    *values,
+                          GArray    *steps,
+                          GError   **error)
+{
+  /* A backward range scan of the primary key: reads @limit rows at most. */
+  sqlite3_stmt *s = stmt (self,
+                          "SELECT value, step FROM training_metrics_history "
+                          "WHERE job_id = ? AND series = ? ORDER BY step DESC LIMIT ?");
+  int rc;
+
+  g_return_val_if_fail (LJD_IS_STORE (self), FALSE);
+
+  sqlite3_bind_int64 (s, 1, job_id);
+  sqlite3_bind_int (s, 2, series);
+  sqlite3_bind_int64 (s, 3, limit);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      double value = column_value (s, 0);
+      gint64 step = sqlite3_column_int64 (s, 1);
+
+      g_array_append_val (values, value);
+      if (steps != NULL)
+        g_array_append_val (steps, step);
+    }
+  sqlite3_reset (s);
+
+  if (rc != SQLITE_DONE)
+    return sql_error (self, error, _("reading metrics"));
+
+  return TRUE;
+}
+
+gboolean
+ljd_store_get_low_run (LjdStore   *self,
+                       gint64      job_id,
+                       LpSeries    series,
+                       double      threshold,
+                       LjdLowRun  *run,
+                       GError    **error)
+{
+  /* Walks back from the newest point and stops at the first one at or
+   * above the threshold, so a healthy series costs one row. */
+  sqlite3_stmt *s = stmt (self,
+                          "SELECT step, value, ts FROM training_metrics_history "
+                          "WHERE job_id = ? AND series = ? ORDER BY step DESC");
+  int rc;
+
+  g_return_val_if_fail (LJD_IS_STORE (self), FALSE);
+
+  memset (run, 0, sizeof *run);
+  sqlite3_bind_int64 (s, 1, job_id);
+  sqlite3_bind_int (s, 2, series);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      double value = column_value (s, 1);
+
+      if (!(value < threshold))
+        {
+          rc = SQLITE_DONE;
+          break;
+        }
+
+      if (run->n_points == 0)
+        {
+          run->last_step = sqlite3_column_int64 (s, 0);
+          run->last_ts = sqlite3_column_int64 (s, 2);
+          run->last_value = value;
+        }
+      run->first_step = sqlite3_column_int64 (s, 0);
+      run->first_ts = sqlite3_column_int64 (s, 2);
+      run->n_points++;
+    }
+  sqlite3_reset (s);
+
+  if (rc != SQLITE_DONE)
+    return sql_error (self, error, _("reading metrics"));
+
+  return TRUE;
 }

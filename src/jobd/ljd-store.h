@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (LjdStore, ljd_store, LJD, STORE, GObject)
 
-#define LJD_STORE_SCHEMA_VERSION 1
+#define LJD_STORE_SCHEMA_VERSION 2
 
 typedef struct
 {
@@ -133,5 +133,46 @@ LpMetrics  *ljd_store_get_metrics        (LjdStore      *self,
                                           GError       **error);
 gint64      ljd_store_count_metrics      (LjdStore      *self,
                                           gint64         job_id);
+
+/* The newest points of a series whose values are all below a threshold,
+ * back to the last point at or above it; n_points is 0 when the newest
+ * point is not below it (or there is none). */
+typedef struct
+{
+  guint   n_points;
+  gint64  first_step;
+  gint64  first_ts;
+  gint64  last_step;
+  gint64  last_ts;
+  double  last_value;
+} LjdLowRun;
+
+gboolean    ljd_store_recent_metrics     (LjdStore      *self,
+                                          gint64         job_id,
+                                          LpSeries       series,
+                                          guint          limit,
+                                          GArray        *values,
+                                          GArray        *steps,
+                                          GError       **error);
+gboolean    ljd_store_get_low_run        (LjdStore      *self,
+                                          gint64         job_id,
+                                          LpSeries       series,
+                                          double         threshold,
+                                          LjdLowRun     *run,
+                                          GError       **error);
+
+/* Early warnings: which kinds a job has raised and not yet re-armed. */
+GStrv       ljd_store_list_raised_warnings (LjdStore    *self,
+                                          gint64         job_id,
+                                          GError       **error);
+gboolean    ljd_store_raise_warning      (LjdStore      *self,
+                                          gint64         job_id,
+                                          const char    *kind,
+                                          gint64         ts,
+                                          GError       **error);
+gboolean    ljd_store_rearm_warning      (LjdStore      *self,
+                                          gint64         job_id,
+                                          const char    *kind,
+                                          GError       **error);
 
 G_END_DECLS
