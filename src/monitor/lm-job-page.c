@@ -227,8 +227,8 @@ show_job (LmJobPage *self)
     {
       if (lp_job_get_queue_position (job) > 0)
         {
-          g_autofree char *position = g_strdup_printf (_("Waiting in the queue at position %" G_GINT64_FORMAT),
-                                                       lp_job_get_queue_position (job));
+          g_autofree char *position = g_strdup_printf (_("Waiting in the queue at position %lld"),
+                                                       (long long) lp_job_get_queue_position (job));
           gtk_label_set_label (self->remaining_label, position);
         }
       else

@@ -159,8 +159,8 @@ lm_queue_card_new (const LpQueueEntry *entry,
 
   /* Translators: a queue card read as one sentence, e.g.
    * "Position 1: Atlas Legal, Balanced • Spot H100, starts Today at 6:45 PM (in 3h 20m)" */
-  description = g_strdup_printf (_("Position %" G_GINT64_FORMAT ": %s, %s, %s, starts %s %s"),
-                                 entry->position, lp_job_get_name (job), config, creator, start, countdown);
+  description = g_strdup_printf (_("Position %lld: %s, %s, %s, starts %s %s"),
+                                 (long long) entry->position, lp_job_get_name (job), config, creator, start, countdown);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
 
