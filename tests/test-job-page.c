@@ -214,7 +214,40 @@ test_active_job (void)
     g_assert_true (wait_until (not_polling, NULL, 5000));
     g_assert_cmpuint (lm_loss_chart_get_n_points (chart, LP_SERIES_TRAIN_LOSS), ==, points);
     g_assert_cmpuint (points, >, 0);
+
+    /* The end happened while the user watched: screen readers hear it. */
+    g_assert_cmpstr (lm_job_page_get_announcement (page), ==, "Active Run was cancelled");
   }
+}
+
+static gboolean
+has_announcement (gpointer data)
+{
+  return lm_job_page_get_announcement (page) != NULL;
+}
+
+/* $36 an hour passes a 5-cent estimate about 5 s after the start. */
+static void
+test_cost_announced (void)
+{
+  const char *body = "{\"name\": \"Pricey Run\", \"total_steps\": 2000, \"epochs\": 3,"
+                     " \"gpu_type\": \"H100 SXM 80GB\", \"pricing\": \"on_demand\","
+                     " \"hourly_rate\": 36, \"estimate_min\": 0.05, \"estimate_max\": 0.06,"
+                     " \"config\": {\"steps_per_hour\": 80}}";
+  g_autoptr(JsonObject) job = NULL;
+  guint status = 0;
+  const char *text;
+
+  job = jobd_fixture_request (jobd, "POST", "/api/training/jobs", body, &status);
+  g_assert_cmpuint (status, ==, 201);
+  open_job (json_object_get_int_member (job, "id"));
+  g_assert_null (lm_job_page_get_announcement (page));
+
+  g_assert_true (wait_until (has_announcement, NULL, 20000));
+  text = lm_job_page_get_announcement (page);
+  if (!g_str_has_prefix (text, "Pricey Run passed its cost estimate: $0.0") ||
+      !g_str_has_suffix (text, "spent, estimate $0.05"))
+    g_error ("Announced “%s”", text);
 }
 
 static void
@@ -305,6 +338,7 @@ main (int   argc,
   gtk_window_present (window);
 
   g_test_add_func ("/job-page/active-then-cancelled", test_active_job);
+  g_test_add_func ("/job-page/cost-announced", test_cost_announced);
   g_test_add_func ("/job-page/completed", test_completed_job);
   g_test_add_func ("/job-page/failed", test_failed_job);
   g_test_add_func ("/job-page/narrow", test_narrow_window);

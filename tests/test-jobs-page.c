@@ -413,6 +413,18 @@ test_unreachable_banner (void)
   wait_for_table (table, 31, 1);
 }
 
+/* Anything in the window can have a sentence spoken through win.announce. */
+static void
+test_announce (void)
+{
+  g_assert_null (lm_window_get_announcement (window));
+  g_assert_true (gtk_widget_activate_action (lm_window_get_job_page (window), "win.announce", "s",
+                                             "Run A completed"));
+  g_assert_cmpstr (lm_window_get_announcement (window), ==, "Run A completed");
+  lm_window_announce (window, "Run B failed");
+  g_assert_cmpstr (lm_window_get_announcement (window), ==, "Run B failed");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -440,6 +452,7 @@ main (int   argc,
   g_test_add_func ("/jobs-page/filters", test_filters);
   g_test_add_func ("/jobs-page/queue", test_queue);
   g_test_add_func ("/jobs-page/unreachable", test_unreachable_banner);
+  g_test_add_func ("/jobs-page/announce", test_announce);
 
   ret = g_test_run ();
 

@@ -85,6 +85,9 @@ struct _LmJobPage
   guint            tick_id;
   guint            manual : 1;     /* the current refresh was asked for */
   guint            have_metrics : 1;
+  guint            seen_under_estimate : 1;
+  guint            over_announced : 1;
+  char            *announcement;   /* the last thing said to screen readers */
 };
 
 G_DEFINE_FINAL_TYPE (LmJobPage, lm_job_page, GTK_TYPE_WIDGET)
@@ -102,6 +105,17 @@ toast (LmJobPage  *self,
   t = adw_toast_new (text);
   adw_toast_set_timeout (t, 2);
   adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), t);
+}
+
+/* A screen reader does not see a label change on a page the user is not
+ * reading; the window speaks what matters through its alert. */
+static void
+announce (LmJobPage  *self,
+          const char *text)
+{
+  g_free (self->announcement);
+  self->announcement = g_strdup (text);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.announce", "s", text);
 }
 
 static const char *
@@ -157,6 +171,24 @@ update_ticking (LmJobPage *self)
             : lp_job_get_cost (job);
   lm_cost_tracker_update (self->cost_tracker, job, spend);
   lm_stage_bar_set_now (self->stage_bar, now);
+
+  /* Said once, and only when it happens in front of the user: a job that
+   * was already over when opened shows it, but is not news. */
+  if (lp_job_has_estimate (job) && lp_job_status_is_active (lp_job_get_status (job)))
+    {
+      if (lp_cost_level (spend, lp_job_get_estimate_min (job)) != LP_COST_LEVEL_OVER)
+        self->seen_under_estimate = TRUE;
+      else if (self->seen_under_estimate && !self->over_announced)
+        {
+          g_autofree char *money = lp_format_money (spend);
+          g_autofree char *estimate = lp_format_money (lp_job_get_estimate_min (job));
+          g_autofree char *text = g_strdup_printf (_("%s passed its cost estimate: %s spent, estimate %s"),
+                                                   lp_job_get_name (job), money, estimate);
+
+          self->over_announced = TRUE;
+          announce (self, text);
+        }
+    }
 
   if (self->updated_at != 0)
     {
@@ -359,6 +391,25 @@ job_cb (GObject      *object,
   if (lp_job_status_is_active (before) && lp_job_get_status (job) == LP_JOB_STATUS_COMPLETED)
     toast (self, _("Training completed successfully!"));
 
+  if (lp_job_status_is_active (before) && lp_job_status_is_finished (lp_job_get_status (job)))
+    {
+      g_autofree char *text = NULL;
+
+      switch (lp_job_get_status (job))
+        {
+        case LP_JOB_STATUS_COMPLETED:
+          text = g_strdup_printf (_("%s completed"), lp_job_get_name (job));
+          break;
+        case LP_JOB_STATUS_FAILED:
+          text = g_strdup_printf (_("%s failed"), lp_job_get_name (job));
+          break;
+        default:
+          text = g_strdup_printf (_("%s was cancelled"), lp_job_get_name (job));
+          break;
+        }
+      announce (self, text);
+    }
+
   request_done (self);
 }
 
@@ -519,6 +570,7 @@ lm_job_page_dispose (GObject *object)
   g_clear_handle_id (&self->tick_id, g_source_remove);
   lm_job_page_set_client (self, NULL);
   g_clear_object (&self->job);
+  g_clear_pointer (&self->announcement, g_free);
   g_clear_object (&self->progress_animation);
   g_clear_object (&self->settings);
 
@@ -661,6 +713,9 @@ lm_job_page_load (LmJobPage *self,
       g_clear_object (&self->job);
       lm_loss_chart_clear (self->chart);
       self->have_metrics = FALSE;
+      self->seen_under_estimate = FALSE;
+      self->over_announced = FALSE;
+      g_clear_pointer (&self->announcement, g_free);
       self->updated_at = 0;
       gtk_progress_bar_set_fraction (self->progress_bar, 0);
       adw_window_title_set_title (self->title, "");
@@ -828,4 +883,13 @@ lm_job_page_get_events_tab_title (LmJobPage *self)
 {
   g_return_val_if_fail (LM_IS_JOB_PAGE (self), NULL);
   return adw_view_stack_page_get_title (self->events_page);
+}
+
+/* The last text given to screen readers: a finished run, a passed estimate. */
+const char *
+lm_job_page_get_announcement (LmJobPage *self)
+{
+  g_return_val_if_fail (LM_IS_JOB_PAGE (self), NULL);
+
+  return self->announcement;
 }

@@ -47,5 +47,6 @@ const char *lm_job_page_get_tab         (LmJobPage *self);
 void        lm_job_page_set_tab         (LmJobPage  *self,
                                          const char *tab);
 const char *lm_job_page_get_events_tab_title (LmJobPage *self);
+const char *lm_job_page_get_announcement    (LmJobPage *self);
 
 G_END_DECLS

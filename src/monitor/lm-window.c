@@ -23,6 +23,7 @@ struct _LmWindow
   AdwApplicationWindow  parent_instance;
 
   AdwToastOverlay      *toast_overlay;
+  GtkLabel             *announcer;
   AdwLeaflet           *leaflet;
   GtkBox               *jobs_page;
   LmBanner             *banner;
@@ -187,6 +188,14 @@ retry_action (GtkWidget  *widget,
 
   if (self->client != NULL)
     lm_client_retry_now (self->client);
+}
+
+static void
+announce_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  lm_window_announce (LM_WINDOW (widget), g_variant_get_string (param, NULL));
 }
 
 /* Cancel, delete and configuration: they need the job's name, so each
@@ -468,6 +477,7 @@ lm_window_class_init (LmWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/lorapipeline/Monitor/ui/lm-window.ui");
   gtk_widget_class_bind_template_child (widget_class, LmWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, LmWindow, announcer);
   gtk_widget_class_bind_template_child (widget_class, LmWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, LmWindow, jobs_page);
   gtk_widget_class_bind_template_child (widget_class, LmWindow, banner);
@@ -492,6 +502,7 @@ lm_window_class_init (LmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.retry-connection", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "win.announce", "s", announce_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-job", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
@@ -653,4 +664,30 @@ lm_window_get_visible_page (LmWindow *self)
   g_return_val_if_fail (LM_IS_WINDOW (self), NULL);
 
   return adw_leaflet_get_visible_child (self->leaflet) == GTK_WIDGET (self->job_page) ? "job" : "jobs";
+}
+
+/* GTK 4.8 has no gtk_accessible_announce(): an alert that appears is what
+ * screen readers speak, so the hidden announcer is shown anew each time. */
+void
+lm_window_announce (LmWindow   *self,
+                    const char *text)
+{
+  g_return_if_fail (LM_IS_WINDOW (self));
+  g_return_if_fail (text != NULL);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->announcer), FALSE);
+  gtk_label_set_label (self->announcer, text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->announcer),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, text,
+                                  -1);
+  gtk_widget_set_visible (GTK_WIDGET (self->announcer), TRUE);
+}
+
+const char *
+lm_window_get_announcement (LmWindow *self)
+{
+  g_return_val_if_fail (LM_IS_WINDOW (self), NULL);
+
+  return gtk_widget_get_visible (GTK_WIDGET (self->announcer))
+           ? gtk_label_get_label (self->announcer) : NULL;
 }

@@ -32,5 +32,8 @@ GtkWidget  *lm_window_get_job_page    (LmWindow       *self);
 GtkWidget  *lm_window_get_banner      (LmWindow       *self);
 const char *lm_window_get_queue_title (LmWindow       *self);
 const char *lm_window_get_visible_page (LmWindow      *self);
+void        lm_window_announce        (LmWindow       *self,
+                                       const char     *text);
+const char *lm_window_get_announcement (LmWindow      *self);
 
 G_END_DECLS
