@@ -257,6 +257,10 @@ test_estimate_range (void)
   assert_format (lp_format_estimate_range (50.0, 50.0), "$50");
   assert_format (lp_format_estimate_range (49.8, 50.2), "$50");
   assert_format (lp_format_estimate_range (1200.0, 1500.0), "$1,200-1,500");
+  /* Small estimates keep their cents rather than read "$0-0". */
+  assert_format (lp_format_estimate_range (0.05, 0.06), "$0.05-0.06");
+  assert_format (lp_format_estimate_range (2.5, 2.5), "$2.50");
+  assert_format (lp_format_estimate_range (3.0, 4.0), "$3-4");
   assert_format (lp_format_estimate_range (0.0, 55.0), "");
   assert_format (lp_format_estimate_range (45.0, 0.0), "");
   assert_format (lp_format_estimate_range (-1.0, -1.0), "");

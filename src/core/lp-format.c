@@ -454,6 +454,22 @@ lp_format_estimate_range (double estimate_min,
   if (!(estimate_min > 0.0) || !(estimate_max > 0.0))
     return g_strdup ("");
 
+  /* Whole dollars, as the brief writes estimates, unless that would hide a
+   * small one altogether ("$0-0" for 5 to 6 cents). */
+  if (MAX (estimate_min, estimate_max) < 10.0 &&
+      (fabs (estimate_min - round (estimate_min)) >= 0.005 ||
+       fabs (estimate_max - round (estimate_max)) >= 0.005))
+    {
+      guint64 lo_c = round_units (MIN (estimate_min, estimate_max) * 100.0);
+      guint64 hi_c = round_units (MAX (estimate_min, estimate_max) * 100.0);
+
+      hi_text = g_strdup_printf ("%u%s%02u", (guint) (hi_c / 100), C_("number", "."), (guint) (hi_c % 100));
+      if (lo_c == hi_c)
+        return format_dollars (FALSE, hi_text);
+      lo_text = g_strdup_printf ("%u%s%02u", (guint) (lo_c / 100), C_("number", "."), (guint) (lo_c % 100));
+      return g_strdup_printf (_("$%s-%s"), lo_text, hi_text);
+    }
+
   lo = round_units (MIN (estimate_min, estimate_max));
   hi = round_units (MAX (estimate_min, estimate_max));
   hi_text = group_digits (hi);
