@@ -41,6 +41,7 @@
 #include "lp-log-parser.h"
 #include "lp-trainer-event.h"
 #include "ljd-local.h"
+#include "ljd-webhook.h"
 
 /* Events per webhook request, as the simulator sends them. */
 #define MAX_BATCH 500
@@ -781,15 +782,9 @@ flush (LocalRun *run)
 {
   LjdLocal *self = run->local;
   g_autoptr(JsonArray) events = NULL;
-  g_autoptr(JsonObject) obj = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(SoupMessage) msg = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   g_autofree char *url = NULL;
-  g_autofree char *body = NULL;
-  g_autofree char *signature = NULL;
   guint count = 0;
-  gsize len;
 
   if (run->in_flight > 0 || run->cancelling || g_queue_is_empty (run->pending))
     return;
@@ -798,24 +793,12 @@ flush (LocalRun *run)
   for (GList *l = run->pending->head; l != NULL && count < MAX_BATCH; l = l->next, count++)
     json_array_add_object_element (events, json_object_ref (((Pending *) l->data)->event));
 
-  obj = json_object_new ();
-  json_object_set_array_member (obj, "events", g_steal_pointer (&events));
-  root = json_node_init_object (json_node_alloc (), obj);
-  body = lp_json_to_string (root, FALSE);
-  len = strlen (body);
-  signature = ljd_sign_body (run->secret, body, len);
   url = ljd_service_get_webhook_url (self->service, run->job_id);
-
-  if (!(msg = soup_message_new ("POST", url)))
+  if (!(msg = ljd_webhook_message_new (url, run->secret, events)))
     {
       g_warning ("The local provider cannot post to %s", url);
       return;
     }
-
-  bytes = g_bytes_new_take (g_steal_pointer (&body), len);
-  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-  soup_message_headers_replace (soup_message_get_request_headers (msg),
-                                "X-Lora-Signature", signature);
 
   run->in_flight = count;
   soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,

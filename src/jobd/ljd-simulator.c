@@ -17,6 +17,7 @@
 #include "lp-json.h"
 #include "ljd-sim-script.h"
 #include "ljd-simulator.h"
+#include "ljd-webhook.h"
 
 /* Events per webhook request; a restart catching up on hours of a run
  * sends them in batches of this size. */
@@ -216,18 +217,12 @@ tick (SimRun *run)
 {
   LjdSimulator *self = run->simulator;
   g_autoptr(JsonArray) events = NULL;
-  g_autoptr(JsonObject) obj = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(SoupMessage) msg = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   g_autofree char *url = NULL;
-  g_autofree char *body = NULL;
-  g_autofree char *signature = NULL;
   double scale = ljd_service_get_time_scale (self->service);
   double now_t, reached;
   gboolean done = FALSE;
   Post *post;
-  gsize len;
 
   if (run->in_flight)
     return;
@@ -248,24 +243,12 @@ tick (SimRun *run)
       return;
     }
 
-  obj = json_object_new ();
-  json_object_set_array_member (obj, "events", g_steal_pointer (&events));
-  root = json_node_init_object (json_node_alloc (), obj);
-  body = lp_json_to_string (root, FALSE);
-  len = strlen (body);
-  signature = ljd_sign_body (run->secret, body, len);
   url = ljd_service_get_webhook_url (self->service, run->job_id);
-
-  if (!(msg = soup_message_new ("POST", url)))
+  if (!(msg = ljd_webhook_message_new (url, run->secret, events)))
     {
       g_warning ("The simulator cannot post to %s", url);
       return;
     }
-
-  bytes = g_bytes_new_take (g_steal_pointer (&body), len);
-  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-  soup_message_headers_replace (soup_message_get_request_headers (msg),
-                                "X-Lora-Signature", signature);
 
   post = g_new0 (Post, 1);
   post->simulator = g_object_ref (self);
