@@ -141,6 +141,9 @@ test_core_plurals (void)
   g_autofree char *just_now = lp_format_relative (now, now);
   g_autofree char *money = lp_format_money (1234.5);
   g_autofree char *step_of = lp_format_step_of (850, 2000);
+  g_autofree char *loss = lp_format_metric (0.485);
+  g_autofree char *tiny = lp_format_metric (0.0000086);
+  g_autofree char *percent = lp_format_percent (85);
 
   g_assert_cmpstr (singular, ==, "vor 1 Minute");
   g_assert_cmpstr (plural, ==, "vor 5 Minuten");
@@ -152,6 +155,9 @@ test_core_plurals (void)
    * separates decimals with ",". */
   g_assert_cmpstr (money, ==, "1.234,50" NBSP "$");
   g_assert_cmpstr (step_of, ==, "Schritt 850 von 2.000");
+  g_assert_cmpstr (loss, ==, "0,485");
+  g_assert_cmpstr (tiny, ==, "8,6e-06");
+  g_assert_cmpstr (percent, ==, "85" NBSP "%");
 }
 
 static void

@@ -551,6 +551,15 @@ lp_format_updated_ago (gint64 seconds)
   return g_strdup_printf (_("Last updated: %s ago"), duration);
 }
 
+/* The decimal point of a C-locale number, as the translation writes it. */
+static char *
+localize_point (const char *number)
+{
+  g_auto(GStrv) parts = g_strsplit (number, ".", 2);
+
+  return g_strjoinv (C_("number", "."), parts);
+}
+
 /* Losses and learning rates span many magnitudes: 0.342 and 0.000182 both
  * keep three significant digits, without an exponent a person must decode. */
 char *
@@ -572,12 +581,12 @@ lp_format_metric (double value)
   if (magnitude < 1e-4)
     {
       g_ascii_formatd (buf, sizeof buf, "%.3g", value);
-      return g_strdup (buf);
+      return localize_point (buf);
     }
 
   decimals = magnitude >= 100 ? 0 : (int) CLAMP (2 - floor (log10 (magnitude)), 0, 12);
   format = g_strdup_printf ("%%.%df", decimals);
   g_ascii_formatd (buf, sizeof buf, format, value);
 
-  return g_strdup (buf);
+  return localize_point (buf);
 }

@@ -68,7 +68,7 @@ lm_metric_row_set_values (LmMetricRow *self,
   g_return_if_fail (LM_IS_METRIC_ROW (self));
 
   if (self->kind == LM_METRIC_PERCENT)
-    value = isnan (current) ? g_strdup ("—") : g_strdup_printf ("%.0f%%", current);
+    value = isnan (current) ? g_strdup ("—") : lp_format_percent (round (current));
   else
     value = lp_format_metric (current);
 
