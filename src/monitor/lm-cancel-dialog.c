@@ -595,6 +595,8 @@ lm_cancel_dialog_class_init (LmCancelDialogClass *klass)
   object_class->get_property = lm_cancel_dialog_get_property;
   object_class->set_property = lm_cancel_dialog_set_property;
   GTK_WINDOW_CLASS (klass)->close_request = lm_cancel_dialog_close_request;
+  /* A modal question, not another application window, to screen readers. */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_DIALOG);
 
   properties[PROP_CLIENT] =
     g_param_spec_object ("client", NULL, NULL, LM_TYPE_CLIENT,
