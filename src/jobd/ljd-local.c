@@ -137,28 +137,6 @@ node_is_string (JsonNode *node)
 }
 
 static gboolean
-config_error (GError     **error,
-              const char  *format,
-              ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-config_error (GError     **error,
-              const char  *format,
-              ...)
-{
-  va_list args;
-
-  if (error == NULL)
-    return FALSE;
-
-  va_start (args, format);
-  *error = g_error_new_valist (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, format, args);
-  va_end (args);
-
-  return FALSE;
-}
-
-static gboolean
 env_name_is_valid (const char *name)
 {
   if (name[0] == '\0' || g_ascii_isdigit (name[0]))
@@ -187,43 +165,43 @@ local_config_parse (JsonObject   *object,
 
   if (object == NULL || (node = json_object_get_member (object, "argv")) == NULL ||
       JSON_NODE_HOLDS_NULL (node))
-    return config_error (error, _("“argv” is required: the command to run, as an array of strings"));
+    return ljd_service_invalid (error, _("“argv” is required: the command to run, as an array of strings"));
 
   members = json_object_get_members (object);
   for (const GList *l = members; l; l = l->next)
     if (!g_str_equal (l->data, "argv") && !g_str_equal (l->data, "cwd") && !g_str_equal (l->data, "env"))
-      return config_error (error, _("unknown key “%s” (the local provider takes “argv”, “cwd” and “env”)"),
-                           (const char *) l->data);
+      return ljd_service_invalid (error, _("unknown key “%s” (the local provider takes “argv”, “cwd” and “env”)"),
+                                  (const char *) l->data);
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return config_error (error, _("“argv” must be an array of strings"));
+    return ljd_service_invalid (error, _("“argv” must be an array of strings"));
   array = json_node_get_array (node);
   if (json_array_get_length (array) == 0)
-    return config_error (error, _("“argv” must not be empty: its first item is the program to run"));
+    return ljd_service_invalid (error, _("“argv” must not be empty: its first item is the program to run"));
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *item = json_array_get_element (array, i);
 
       if (!node_is_string (item))
-        return config_error (error, _("“argv” must be an array of strings; item %u is not a string"), i);
+        return ljd_service_invalid (error, _("“argv” must be an array of strings; item %u is not a string"), i);
       g_strv_builder_add (argv, json_node_get_string (item));
     }
 
   if (json_node_get_string (json_array_get_element (array, 0))[0] == '\0')
-    return config_error (error, _("“argv” must start with the program to run, not an empty string"));
+    return ljd_service_invalid (error, _("“argv” must start with the program to run, not an empty string"));
 
   if ((node = json_object_get_member (object, "cwd")) != NULL && !JSON_NODE_HOLDS_NULL (node))
     {
       const char *cwd;
 
       if (!node_is_string (node))
-        return config_error (error, _("“cwd” must be a string"));
+        return ljd_service_invalid (error, _("“cwd” must be a string"));
       cwd = json_node_get_string (node);
       if (!g_path_is_absolute (cwd))
-        return config_error (error, _("“cwd” must be an absolute path, not “%s”"), cwd);
+        return ljd_service_invalid (error, _("“cwd” must be an absolute path, not “%s”"), cwd);
       if (!g_file_test (cwd, G_FILE_TEST_IS_DIR))
-        return config_error (error, _("“cwd” must be an existing directory; “%s” is not one"), cwd);
+        return ljd_service_invalid (error, _("“cwd” must be an existing directory; “%s” is not one"), cwd);
       config->cwd = g_strdup (cwd);
     }
 
@@ -233,7 +211,7 @@ local_config_parse (JsonObject   *object,
       g_autoptr(GList) env_members = NULL;
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
-        return config_error (error, _("“env” must be an object of strings"));
+        return ljd_service_invalid (error, _("“env” must be an object of strings"));
       env = json_node_get_object (node);
       env_members = json_object_get_members (env);
 
@@ -243,11 +221,11 @@ local_config_parse (JsonObject   *object,
           JsonNode *value = json_object_get_member (env, name);
 
           if (!env_name_is_valid (name))
-            return config_error (error, _("“env” has an invalid variable name “%s” (letters, digits and “_”)"), name);
+            return ljd_service_invalid (error, _("“env” has an invalid variable name “%s” (letters, digits and “_”)"), name);
           if (g_strv_contains (reserved_env, name))
-            return config_error (error, _("“env” must not set %s, which the service sets"), name);
+            return ljd_service_invalid (error, _("“env” must not set %s, which the service sets"), name);
           if (!node_is_string (value))
-            return config_error (error, _("“env” must be an object of strings; “%s” is not a string"), name);
+            return ljd_service_invalid (error, _("“env” must be an object of strings; “%s” is not a string"), name);
 
           g_strv_builder_add (names, name);
           g_strv_builder_add (values, json_node_get_string (value));

@@ -303,28 +303,6 @@ state_save (LjdRunpod  *self,
 /* The job's config */
 
 static gboolean
-config_error (GError    **error,
-              const char *format,
-              ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-config_error (GError    **error,
-              const char *format,
-              ...)
-{
-  va_list args;
-
-  if (error == NULL)
-    return FALSE;
-
-  va_start (args, format);
-  *error = g_error_new_valist (LJD_SERVICE_ERROR, LJD_SERVICE_ERROR_INVALID, format, args);
-  va_end (args);
-
-  return FALSE;
-}
-
-static gboolean
 get_int_in (JsonObject  *config,
             const char  *member,
             gint64       min,
@@ -341,8 +319,8 @@ get_int_in (JsonObject  *config,
     return FALSE;
 
   if (*value < min || *value > max)
-    return config_error (error, _("“%s” must be from %lld to %lld"),
-                         member, (long long) min, (long long) max);
+    return ljd_service_invalid (error, _("“%s” must be from %lld to %lld"),
+                                member, (long long) min, (long long) max);
 
   return TRUE;
 }
@@ -379,7 +357,7 @@ read_spec (JsonObject  *config,
     if (!g_strv_contains (known, l->data))
       {
         g_autofree char *list = g_strjoinv (", ", (char **) known);
-        return config_error (error, _("Unknown key “%s”; the keys are %s"), (const char *) l->data, list);
+        return ljd_service_invalid (error, _("Unknown key “%s”; the keys are %s"), (const char *) l->data, list);
       }
 
   if (!lp_json_get_string (config, "image", TRUE, &spec->image, error) ||
@@ -394,15 +372,15 @@ read_spec (JsonObject  *config,
     return FALSE;
 
   if (*spec->image == '\0')
-    return config_error (error, _("“image” must not be empty"));
+    return ljd_service_invalid (error, _("“image” must not be empty"));
 
   if (spec->gpu_type_id == NULL)
     spec->gpu_type_id = gpu_type;
   if (spec->gpu_type_id == NULL || *spec->gpu_type_id == '\0')
-    return config_error (error, _("“gpu_type_id” must not be empty"));
+    return ljd_service_invalid (error, _("“gpu_type_id” must not be empty"));
 
   if (spec->cloud != NULL && !g_str_equal (spec->cloud, "SECURE") && !g_str_equal (spec->cloud, "COMMUNITY"))
-    return config_error (error, _("“cloud” must be SECURE or COMMUNITY"));
+    return ljd_service_invalid (error, _("“cloud” must be SECURE or COMMUNITY"));
 
   if (spec->env != NULL)
     {
@@ -414,14 +392,14 @@ read_spec (JsonObject  *config,
           JsonNode *node = json_object_get_member (spec->env, name);
 
           if (!valid_env_name (name))
-            return config_error (error, _("“env” has “%s”, which is not an environment variable name"), name);
+            return ljd_service_invalid (error, _("“env” has “%s”, which is not an environment variable name"), name);
           /* The service's own variables must reach the trainer as the
            * service set them. */
           if (g_str_has_prefix (name, "LORA_"))
-            return config_error (error, _("“env” must not set %s: names starting with LORA_ are the service's"),
-                                 name);
+            return ljd_service_invalid (error, _("“env” must not set %s: names starting with LORA_ are the service's"),
+                                        name);
           if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-            return config_error (error, _("“env” member “%s” must be a string"), name);
+            return ljd_service_invalid (error, _("“env” member “%s” must be a string"), name);
         }
     }
 
@@ -1632,7 +1610,7 @@ ljd_runpod_validate_config (LjdProvider  *provider,
    * "interruptible" flag and GraphQL's podRentInterruptable are retired or
    * undocumented; see docs/provider-runpod.md. */
   if (g_strcmp0 (lp_job_get_pricing (job), "spot") == 0)
-    return config_error (error, _("RunPod's API v2 cannot rent spot (interruptible) pods; "
+    return ljd_service_invalid (error, _("RunPod's API v2 cannot rent spot (interruptible) pods; "
                                   "use “pricing”: “on_demand” for RunPod jobs"));
 
   return read_spec (lp_job_get_config (job), lp_job_get_gpu_type (job), &spec, error);

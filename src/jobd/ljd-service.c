@@ -283,15 +283,12 @@ propagate_store_error (GError **error,
     fail_internal (error, cause);
 }
 
-static gboolean
-invalid (GError    **error,
-         const char *format,
-         ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError    **error,
-         const char *format,
-         ...)
+/* Sets a 400-class error and returns FALSE, for one-line checks that the
+ * service and the providers' config parsers share. */
+gboolean
+ljd_service_invalid (GError    **error,
+                     const char *format,
+                     ...)
 {
   va_list args;
 
@@ -309,7 +306,7 @@ static gboolean
 from_json_error (GError **error,
                  GError  *cause)
 {
-  return invalid (error, "%s", cause->message);
+  return ljd_service_invalid (error, "%s", cause->message);
 }
 
 /* Derived numbers: computed on every read, so they are never stale. */
@@ -1568,7 +1565,7 @@ get_bounded_string (JsonObject   *request,
     return TRUE;
 
   if (g_utf8_strlen (*value, -1) > max_chars || **value == '\0')
-    return invalid (error, _("“%s” must be 1 to %ld characters"), member, max_chars);
+    return ljd_service_invalid (error, _("“%s” must be 1 to %ld characters"), member, max_chars);
 
   return TRUE;
 }
@@ -1587,8 +1584,8 @@ get_ranged_int (JsonObject  *request,
     return from_json_error (error, local_error);
 
   if (*value < min || *value > max)
-    return invalid (error, _("“%s” must be from %lld to %lld"),
-                    member, (long long) min, (long long) max);
+    return ljd_service_invalid (error, _("“%s” must be from %lld to %lld"),
+                                member, (long long) min, (long long) max);
 
   return TRUE;
 }
@@ -1609,7 +1606,7 @@ get_money (JsonObject  *request,
   if (json_object_has_member (request, member) &&
       !json_object_get_null_member (request, member) &&
       !(*value > 0 && *value <= 1e7))
-    return invalid (error, _("“%s” must be a positive amount of US dollars"), member);
+    return ljd_service_invalid (error, _("“%s” must be a positive amount of US dollars"), member);
 
   return TRUE;
 }
@@ -1625,7 +1622,7 @@ one_of (const char  *value,
   if (g_strv_contains (allowed, value))
     return TRUE;
 
-  return invalid (error, _("“%s” must be one of %s"), member, list);
+  return ljd_service_invalid (error, _("“%s” must be one of %s"), member, list);
 }
 
 
@@ -1673,19 +1670,19 @@ ljd_service_create_job (LjdService   *self,
 
     if (stripped[0] == '\0')
       {
-        invalid (error, _("“name” must not be blank"));
+        ljd_service_invalid (error, _("“name” must not be blank"));
         return NULL;
       }
   }
 
   if ((estimate_min > 0) != (estimate_max > 0))
     {
-      invalid (error, _("Give both “estimate_min” and “estimate_max”, or neither"));
+      ljd_service_invalid (error, _("Give both “estimate_min” and “estimate_max”, or neither"));
       return NULL;
     }
   if (estimate_min > estimate_max)
     {
-      invalid (error, _("“estimate_min” must not be more than “estimate_max”"));
+      ljd_service_invalid (error, _("“estimate_min” must not be more than “estimate_max”"));
       return NULL;
     }
 
@@ -1704,7 +1701,7 @@ ljd_service_create_job (LjdService   *self,
 
     if (strlen (text) > LJD_MAX_CONFIG_SIZE)
       {
-        invalid (error, _("“config” must be at most %d bytes of JSON"), LJD_MAX_CONFIG_SIZE);
+        ljd_service_invalid (error, _("“config” must be at most %d bytes of JSON"), LJD_MAX_CONFIG_SIZE);
         return NULL;
       }
   }
@@ -1718,7 +1715,7 @@ ljd_service_create_job (LjdService   *self,
       for (const GList *l = names; l; l = l->next)
         g_string_append_printf (list, "%s%s", list->len ? ", " : "", (const char *) l->data);
 
-      invalid (error, _("“provider” must be one of %s"), list->str);
+      ljd_service_invalid (error, _("“provider” must be one of %s"), list->str);
       return NULL;
     }
 
@@ -1741,8 +1738,8 @@ ljd_service_create_job (LjdService   *self,
   /* Validated on the whole job: a config may be wrong only for its job. */
   if (!ljd_provider_validate_config (provider, job, &local_error))
     {
-      invalid (error, _("“config” is not valid for the %s provider: %s"),
-               provider_name, local_error->message);
+      ljd_service_invalid (error, _("“config” is not valid for the %s provider: %s"),
+                           provider_name, local_error->message);
       return NULL;
     }
 
@@ -1814,8 +1811,8 @@ param_uint (GHashTable  *query,
 
   if (!g_ascii_string_to_unsigned (str, 10, 0, G_MAXINT64, &parsed, NULL) ||
       (gint64) parsed < min || (gint64) parsed > max)
-    return invalid (error, _("The parameter “%s” must be a whole number from %lld to %lld"),
-                    name, (long long) min, (long long) max);
+    return ljd_service_invalid (error, _("The parameter “%s” must be a whole number from %lld to %lld"),
+                                name, (long long) min, (long long) max);
 
   *value = (gint64) parsed;
   return TRUE;
@@ -1845,7 +1842,7 @@ param_choice (GHashTable  *query,
     }
 
   list = g_strjoinv (", ", (char **) choices);
-  return invalid (error, _("The parameter “%s” must be one of %s"), name, list);
+  return ljd_service_invalid (error, _("The parameter “%s” must be one of %s"), name, list);
 }
 
 JsonNode *
@@ -1884,7 +1881,7 @@ ljd_service_list_jobs (LjdService  *self,
 
   if (q != NULL && (!g_utf8_validate (q, -1, NULL) || g_utf8_strlen (q, -1) > 200))
     {
-      invalid (error, _("The parameter “q” must be at most 200 characters of UTF-8"));
+      ljd_service_invalid (error, _("The parameter “q” must be at most 200 characters of UTF-8"));
       return NULL;
     }
 
@@ -2311,7 +2308,7 @@ ljd_service_get_metrics (LjdService  *self,
   if (latest != NULL && !g_str_equal (latest, "true") && !g_str_equal (latest, "false") &&
       !g_str_equal (latest, "1") && !g_str_equal (latest, "0"))
     {
-      invalid (error, _("The parameter “latest” must be true or false"));
+      ljd_service_invalid (error, _("The parameter “latest” must be true or false"));
       return NULL;
     }
   latest_only = latest != NULL && (g_str_equal (latest, "true") || g_str_equal (latest, "1"));

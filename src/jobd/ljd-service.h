@@ -37,6 +37,9 @@ typedef enum {
 #define LJD_MAX_CONFIG_SIZE (64 * 1024)
 
 GQuark       ljd_service_error_quark      (void);
+gboolean     ljd_service_invalid          (GError              **error,
+                                           const char           *format,
+                                           ...) G_GNUC_PRINTF (2, 3);
 
 LjdService  *ljd_service_new              (LjdStore             *store,
                                            guint                 slots,
