@@ -20,6 +20,7 @@
 #include "lp-format.h"
 #include "lm-cancel-dialog.h"
 #include "lm-job-cell.h"
+#include "lm-toast.h"
 
 /* The toast's lifetime, as the window's own toasts. */
 #define TOAST_TIMEOUT_S 3
@@ -379,25 +380,6 @@ set_cancellable (LmCancelDialog *self,
 
 /* The parent's own overlay, wherever its layout put it: the dialog is used
  * from the main window and from tests' bare windows alike. */
-static AdwToastOverlay *
-find_toast_overlay (GtkWidget *widget)
-{
-  if (ADW_IS_TOAST_OVERLAY (widget))
-    return ADW_TOAST_OVERLAY (widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      AdwToastOverlay *overlay = find_toast_overlay (child);
-
-      if (overlay != NULL)
-        return overlay;
-    }
-
-  return NULL;
-}
-
 static char *
 toast_text (LpJob *job)
 {
@@ -446,16 +428,9 @@ cancel_cb (GObject      *object,
   parent = gtk_window_get_transient_for (GTK_WINDOW (self));
   if (parent != NULL)
     {
-      AdwToastOverlay *overlay = find_toast_overlay (GTK_WIDGET (parent));
       g_autofree char *text = toast_text (job);
 
-      if (overlay != NULL)
-        {
-          AdwToast *toast = adw_toast_new (text);
-
-          adw_toast_set_timeout (toast, TOAST_TIMEOUT_S);
-          adw_toast_overlay_add_toast (overlay, toast);
-        }
+      lm_toast_show (GTK_WIDGET (parent), text, TOAST_TIMEOUT_S);
     }
 
   g_signal_emit (self, signals[CANCELLED], 0, job);

@@ -23,6 +23,7 @@
 #include "lp-json.h"
 #include "lm-event-log.h"
 #include "lm-event-row.h"
+#include "lm-toast.h"
 
 struct _LmEventLog
 {
@@ -85,21 +86,6 @@ static GParamSpec *properties[N_PROPS];
 static const char *filter_values[] = { "all", "status", "metrics", "warning", "error", "checkpoint" };
 
 static void lm_event_log_poll (LmEventLog *self);
-
-static void
-toast (LmEventLog *self,
-       const char *text)
-{
-  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-  AdwToast *t;
-
-  if (overlay == NULL)
-    return;
-
-  t = adw_toast_new (text);
-  adw_toast_set_timeout (t, 3);
-  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), t);
-}
 
 static void
 build_skeleton (LmEventLog *self)
@@ -736,7 +722,7 @@ export_done_cb (GObject      *object,
           /* Translators: a toast; the argument is the reason */
           g_autofree char *text = g_strdup_printf (_("Couldn't export events: %s"), error->message);
 
-          toast (self, text);
+          lm_toast_show (GTK_WIDGET (self), text, 3);
         }
       g_task_return_error (outer, g_steal_pointer (&error));
     }
@@ -748,7 +734,7 @@ export_done_cb (GObject      *object,
                                                             "Exported %s events", n_events),
                                                count);
 
-      toast (self, text);
+      lm_toast_show (GTK_WIDGET (self), text, 3);
       g_task_return_int (outer, n_events);
     }
 }

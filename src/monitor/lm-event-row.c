@@ -17,6 +17,7 @@
 #include "lp-format.h"
 #include "lp-json.h"
 #include "lm-event-row.h"
+#include "lm-toast.h"
 
 struct _LmEventRow
 {
@@ -277,18 +278,9 @@ copy_json_action (GtkWidget  *widget,
                   GVariant   *param)
 {
   LmEventRow *self = LM_EVENT_ROW (widget);
-  GtkWidget *overlay;
 
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->json);
-
-  overlay = gtk_widget_get_ancestor (widget, ADW_TYPE_TOAST_OVERLAY);
-  if (overlay != NULL)
-    {
-      AdwToast *toast = adw_toast_new (_("Copied!"));
-
-      adw_toast_set_timeout (toast, 2);
-      adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
-    }
+  lm_toast_show (widget, _("Copied!"), 2);
 }
 
 /* Arrival */

@@ -26,6 +26,7 @@
 #include "lm-metric-row.h"
 #include "lm-stage-bar.h"
 #include "lm-status-badge.h"
+#include "lm-toast.h"
 
 enum {
   METRIC_TRAIN_LOSS,
@@ -91,21 +92,6 @@ struct _LmJobPage
 };
 
 G_DEFINE_FINAL_TYPE (LmJobPage, lm_job_page, GTK_TYPE_WIDGET)
-
-static void
-toast (LmJobPage  *self,
-       const char *text)
-{
-  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-  AdwToast *t;
-
-  if (overlay == NULL)
-    return;
-
-  t = adw_toast_new (text);
-  adw_toast_set_timeout (t, 2);
-  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), t);
-}
 
 /* A screen reader does not see a label change on a page the user is not
  * reading; the window speaks what matters through its alert. */
@@ -352,7 +338,7 @@ request_done (LmJobPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "job.refresh", TRUE);
 
   if (self->manual && self->job != NULL)
-    toast (self, _("Metrics updated"));
+    lm_toast_show (GTK_WIDGET (self), _("Metrics updated"), 2);
   self->manual = FALSE;
 
   schedule_poll (self);
@@ -389,7 +375,7 @@ job_cb (GObject      *object,
   show_job (self);
 
   if (lp_job_status_is_active (before) && lp_job_get_status (job) == LP_JOB_STATUS_COMPLETED)
-    toast (self, _("Training completed successfully!"));
+    lm_toast_show (GTK_WIDGET (self), _("Training completed successfully!"), 2);
 
   if (lp_job_status_is_active (before) && lp_job_status_is_finished (lp_job_get_status (job)))
     {
