@@ -41,6 +41,7 @@
 #include "lp-log-parser.h"
 #include "lp-trainer-event.h"
 #include "ljd-local.h"
+#include "ljd-timeout.h"
 #include "ljd-webhook.h"
 
 /* Events per webhook request, as the simulator sends them. */
@@ -471,38 +472,11 @@ typedef struct
   guint         cancelling : 1;
 } LocalRun;
 
-/* Timers go to the context the service runs in, which in the app's
- * embedded mode is a thread's own, not the global default one that
- * g_timeout_add() would pick. */
-static GSource *
-add_timeout (LjdLocal       *self,
-             guint           interval_ms,
-             GSourceFunc     func,
-             gpointer        data,
-             GDestroyNotify  notify)
-{
-  GSource *source = interval_ms > 0 ? g_timeout_source_new (interval_ms) : g_idle_source_new ();
-
-  g_source_set_callback (source, func, data, notify);
-  g_source_attach (source, self->context);
-  return source;
-}
-
-static void
-clear_source (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
 static void
 local_run_free (LocalRun *run)
 {
-  clear_source (&run->tail_source);
-  clear_source (&run->gpu_source);
+  ljd_source_clear (&run->tail_source);
+  ljd_source_clear (&run->gpu_source);
   if (run->cancellable != NULL)
     g_cancellable_cancel (run->cancellable);
   g_clear_object (&run->cancellable);
@@ -1057,7 +1031,7 @@ finish (LocalRun *run)
   gint64 step;
 
   run->finishing = TRUE;
-  clear_source (&run->gpu_source);
+  ljd_source_clear (&run->gpu_source);
 
   if (run->partial->len > 0)
     end_line (run, run->line_start + run->partial->len);
@@ -1362,7 +1336,7 @@ fail_later (LocalRun   *run,
   fail->serial = run->serial;
   fail->message = g_strdup (message);
   run->finishing = TRUE;
-  g_source_unref (add_timeout (run->local, 0, fail_later_cb, fail, fail_later_free));
+  g_source_unref (ljd_timeout_attach (run->local->context, 0, fail_later_cb, fail, fail_later_free));
 }
 
 /* Starts watching @run from @offset of its log. */
@@ -1382,12 +1356,12 @@ run_begin (LocalRun *run,
   run->training_sent = offset > 0;
 
   g_file_read_async (file, G_PRIORITY_DEFAULT, run->cancellable, open_cb, run_ref_new (run, 0));
-  run->tail_source = add_timeout (run->local, TAIL_INTERVAL_MS, tick_cb, run, NULL);
+  run->tail_source = ljd_timeout_attach (run->local->context, TAIL_INTERVAL_MS, tick_cb, run, NULL);
 
   if (!run->exited && (run->nvidia_smi = g_find_program_in_path ("nvidia-smi")) != NULL)
     {
       gpu_poll (run);
-      run->gpu_source = add_timeout (run->local, GPU_INTERVAL_S * 1000, gpu_cb_timeout, run, NULL);
+      run->gpu_source = ljd_timeout_attach (run->local->context, GPU_INTERVAL_S * 1000, gpu_cb_timeout, run, NULL);
     }
 }
 
@@ -1751,7 +1725,7 @@ ljd_local_cancel_async (LjdProvider         *provider,
        * to report. */
       run->cancelling = TRUE;
       g_queue_clear_full (run->pending, (GDestroyNotify) pending_free);
-      clear_source (&run->gpu_source);
+      ljd_source_clear (&run->gpu_source);
       pgid = run->pgid;
     }
   else
@@ -1785,7 +1759,7 @@ ljd_local_cancel_async (LjdProvider         *provider,
   op->grace_ms = self->grace_ms;
   g_task_set_task_data (task, op, g_free);
 
-  g_source_unref (add_timeout (self, CANCEL_POLL_MS, cancel_poll_cb,
+  g_source_unref (ljd_timeout_attach (self->context, CANCEL_POLL_MS, cancel_poll_cb,
                                g_object_ref (task), g_object_unref));
 }
 

@@ -33,6 +33,7 @@
 #include "lp-format.h"
 #include "lp-json.h"
 #include "ljd-runpod.h"
+#include "ljd-timeout.h"
 
 /* How often a pod's status is read; LORA_RUNPOD_POLL_MS overrides it for
  * tests. RunPod's default quota is 60 requests a minute per account. */
@@ -132,31 +133,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (LjdRunpod, ljd_runpod, G_TYPE_OBJECT,
 
 static void run_step (PodRun *run);
 
-/* Timers are attached to the context the provider was made in: in the
- * app's embedded service that is a thread's own, not the global one. */
-static GSource *
-add_timeout (LjdRunpod   *self,
-             guint        ms,
-             GSourceFunc  func,
-             gpointer     data)
-{
-  GSource *source = g_timeout_source_new (ms);
-
-  g_source_set_callback (source, func, data, NULL);
-  g_source_attach (source, self->context);
-  return source;
-}
-
-static void
-clear_timeout (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
 static guint
 env_ms (const char *name,
         guint       fallback)
@@ -191,7 +167,7 @@ redact (LjdRunpod  *self,
 static void
 pod_run_free (PodRun *run)
 {
-  clear_timeout (&run->timer);
+  ljd_source_clear (&run->timer);
   /* Only a run replaced by a new start of its job can still hold one. */
   if (run->cancel_task != NULL)
     {
@@ -817,10 +793,10 @@ run_schedule (PodRun *run,
   LjdRunpod *self = run->runpod;
   gint64 hold_ms = (self->not_before - g_get_monotonic_time () + 999) / 1000;
 
-  clear_timeout (&run->timer);
+  ljd_source_clear (&run->timer);
   if (hold_ms > (gint64) delay_ms)
     delay_ms = (guint) hold_ms;
-  run->timer = add_timeout (self, delay_ms, run_timer_cb, run);
+  run->timer = ljd_timeout_attach (self->context, delay_ms, run_timer_cb, run, NULL);
 }
 
 static void
@@ -890,7 +866,7 @@ run_fail_job (PodRun     *run,
 
   run->finished = TRUE;
   run_reset_trouble (run);
-  clear_timeout (&run->timer);
+  ljd_source_clear (&run->timer);
 
   g_message ("RunPod job %" G_GINT64_FORMAT " failed: %s", id, redacted);
   ljd_service_provider_failed (self->service, id, redacted);
@@ -1252,7 +1228,7 @@ run_step (PodRun *run)
       return;
     }
 
-  clear_timeout (&run->timer);
+  ljd_source_clear (&run->timer);
 
   if (run->finished)
     {
@@ -1405,7 +1381,7 @@ ljd_runpod_dispose (GObject *object)
   /* Pods keep running: a restart re-attaches to them. */
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
-  clear_timeout (&self->sweep_source);
+  ljd_source_clear (&self->sweep_source);
   if (self->session != NULL)
     soup_session_abort (self->session);
   g_clear_object (&self->session);
@@ -1510,7 +1486,7 @@ ljd_runpod_constructed (GObject *object)
 
   G_OBJECT_CLASS (ljd_runpod_parent_class)->constructed (object);
 
-  self->sweep_source = add_timeout (self, self->sweep_ms, sweep_timer_cb, self);
+  self->sweep_source = ljd_timeout_attach (self->context, self->sweep_ms, sweep_timer_cb, self, NULL);
 }
 
 static void

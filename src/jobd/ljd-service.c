@@ -16,6 +16,7 @@
 #include "lp-queue.h"
 #include "lp-trainer-event.h"
 #include "ljd-service.h"
+#include "ljd-timeout.h"
 
 /* How long a cancel request waits for the provider before answering with
  * the job still "cancelling"; the provider's stop then finishes unobserved. */
@@ -1272,22 +1273,15 @@ start_watch (LjdService *self)
   if (self->watch != NULL)
     return;
 
-  /* On the context the service runs in: in the app's embedded mode that
-   * is its thread's own, not the global default g_timeout_add() uses. */
-  self->watch = g_timeout_source_new (interval_ms);
-  g_source_set_callback (self->watch, watch_cb, self, NULL);
+  self->watch = ljd_timeout_attach (g_main_context_get_thread_default (), interval_ms,
+                                    watch_cb, self, NULL);
   g_source_set_static_name (self->watch, "[lora-jobd] early warnings");
-  g_source_attach (self->watch, g_main_context_get_thread_default ());
 }
 
 static void
 stop_watch (LjdService *self)
 {
-  if (self->watch == NULL)
-    return;
-
-  g_source_destroy (self->watch);
-  g_clear_pointer (&self->watch, g_source_unref);
+  ljd_source_clear (&self->watch);
 }
 
 /* Fails a job the service could not run; used by providers and restarts. */
@@ -1962,17 +1956,9 @@ typedef struct
 } CancelOp;
 
 static void
-clear_cancel_timeout (CancelOp *op)
-{
-  if (op->timeout != NULL)
-    g_source_destroy (op->timeout);
-  g_clear_pointer (&op->timeout, g_source_unref);
-}
-
-static void
 cancel_op_free (CancelOp *op)
 {
-  clear_cancel_timeout (op);
+  ljd_source_clear (&op->timeout);
   g_clear_object (&op->service);
   g_free (op);
 }
@@ -2130,7 +2116,7 @@ provider_cancelled_cb (GObject      *object,
   if (!op->service->shut_down)
     finish_cancel (op->service, op->job_id, error);
 
-  clear_cancel_timeout (op);
+  ljd_source_clear (&op->timeout);
   return_cancelled_job (task);
 }
 
@@ -2272,11 +2258,8 @@ ljd_service_cancel_job_async (LjdService          *self,
       return;
     }
 
-  /* Attached to the service thread's context, which is not the global
-   * default when the service runs embedded in the app. */
-  op->timeout = g_timeout_source_new (CANCEL_REPLY_TIMEOUT_MS);
-  g_source_set_callback (op->timeout, cancel_timeout_cb, task, NULL);
-  g_source_attach (op->timeout, g_main_context_get_thread_default ());
+  op->timeout = ljd_timeout_attach (g_main_context_get_thread_default (), CANCEL_REPLY_TIMEOUT_MS,
+                                    cancel_timeout_cb, task, NULL);
   ljd_provider_cancel_async (provider, job, NULL, provider_cancelled_cb, g_object_ref (task));
 }
 

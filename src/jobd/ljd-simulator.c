@@ -17,6 +17,7 @@
 #include "lp-json.h"
 #include "ljd-sim-script.h"
 #include "ljd-simulator.h"
+#include "ljd-timeout.h"
 #include "ljd-webhook.h"
 
 /* Events per webhook request; a restart catching up on hours of a run
@@ -52,9 +53,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (LjdSimulator, ljd_simulator, G_TYPE_OBJECT,
 static void
 sim_run_free (SimRun *run)
 {
-  if (run->timer != NULL)
-    g_source_destroy (run->timer);
-  g_clear_pointer (&run->timer, g_source_unref);
+  ljd_source_clear (&run->timer);
   if (run->cancellable != NULL)
     g_cancellable_cancel (run->cancellable);
   g_clear_object (&run->cancellable);
@@ -302,13 +301,8 @@ ljd_simulator_start (LjdProvider *provider,
   /* Simulated work F times faster wants ticks about F times more often,
    * down to 50 ms, which is plenty for any test. */
   interval = (guint) CLAMP (1000.0 / scale, 50.0, 1000.0);
-  /* The thread's own context, not g_timeout_add()'s global default: embedded
-   * in the app, the service runs on a thread of its own and the default
-   * context belongs to the UI. */
-  run->timer = g_timeout_source_new (interval);
-  g_source_set_callback (run->timer, tick_cb, run, NULL);
-  g_source_set_name (run->timer, "[lora-jobd] simulator tick");
-  g_source_attach (run->timer, g_main_context_get_thread_default ());
+  run->timer = ljd_timeout_attach (g_main_context_get_thread_default (), interval, tick_cb, run, NULL);
+  g_source_set_static_name (run->timer, "[lora-jobd] simulator tick");
   tick (run);
 }
 
