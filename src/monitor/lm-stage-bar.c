@@ -75,7 +75,8 @@ static const char *stage_icons[LP_N_STAGES] = {
   "emblem-system-symbolic",
   "package-x-generic-symbolic",
   "media-playlist-repeat-symbolic",
-  "object-select-symbolic",
+  /* Saving the adapters; not the check mark, which means a stage is done. */
+  "document-save-symbolic",
 };
 
 static const char *status_classes[] = {
