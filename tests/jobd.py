@@ -90,8 +90,10 @@ class Jobd:
     """One lora-jobd process on a free loopback port with its own database."""
 
     def __init__(self, slots=3, time_scale=5000.0, demo=False, user='tester',
-                 extra_args=(), extra_env=None):
+                 extra_args=(), extra_env=None, preexec=None):
         self.slots = slots
+        # Runs in the child before exec, e.g. to set resource limits.
+        self.preexec = preexec
         self.extra_args = list(extra_args)
         self.extra_env = dict(extra_env or {})
         self.time_scale = time_scale
@@ -125,7 +127,8 @@ class Jobd:
         # Files, not pipes: nobody has to keep draining them.
         with open(out_path, 'wb') as out, open(self.err_path, 'wb') as err:
             self.proc = subprocess.Popen(args, stdout=out, stderr=err,
-                                         stdin=subprocess.DEVNULL, env=env)
+                                         stdin=subprocess.DEVNULL, env=env,
+                                         preexec_fn=self.preexec)
 
         deadline = time.monotonic() + START_TIMEOUT
         line = None

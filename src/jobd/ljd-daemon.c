@@ -183,6 +183,13 @@ ljd_daemon_get_url (LjdDaemon *self)
   return ljd_server_get_url (self->server);
 }
 
+LjdServer *
+ljd_daemon_get_server (LjdDaemon *self)
+{
+  g_return_val_if_fail (LJD_IS_DAEMON (self), NULL);
+  return self->server;
+}
+
 LjdService *
 ljd_daemon_get_service (LjdDaemon *self)
 {

@@ -39,5 +39,6 @@ void        ljd_daemon_start        (LjdDaemon   *self);
 void        ljd_daemon_stop         (LjdDaemon   *self);
 const char *ljd_daemon_get_url      (LjdDaemon   *self);
 LjdService *ljd_daemon_get_service  (LjdDaemon   *self);
+LjdServer  *ljd_daemon_get_server   (LjdDaemon   *self);
 
 G_END_DECLS

@@ -9,15 +9,22 @@
 #include <glib/gi18n-lib.h>
 
 #include "lp-json.h"
+#include "ljd-acceptor.h"
 #include "ljd-server.h"
 
 struct _LjdServer
 {
-  GObject     parent_instance;
-  LjdService *service;
-  SoupServer *soup;
-  char       *url;
+  GObject      parent_instance;
+  LjdService  *service;
+  SoupServer  *soup;
+  LjdAcceptor *acceptor;
+  LjdLimits    limits;
+  char        *url;
 };
+
+/* The user the early handler authenticated, kept on the message so that
+ * the token is looked up once per request. */
+static GQuark user_quark;
 
 G_DEFINE_FINAL_TYPE (LjdServer, ljd_server, G_TYPE_OBJECT)
 
@@ -36,6 +43,7 @@ ljd_server_dispose (GObject *object)
   LjdServer *self = (LjdServer *) object;
 
   ljd_server_disconnect (self);
+  g_clear_object (&self->acceptor);
   g_clear_object (&self->soup);
   g_clear_object (&self->service);
 
@@ -104,11 +112,16 @@ ljd_server_class_init (LjdServerClass *klass)
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  user_quark = g_quark_from_static_string ("ljd-server-user");
 }
 
 static void
 ljd_server_init (LjdServer *self)
 {
+  static const LjdLimits defaults = LJD_LIMITS_DEFAULT;
+
+  self->limits = defaults;
 }
 
 LjdServer *
@@ -133,11 +146,32 @@ ljd_server_get_url (LjdServer *self)
   return self->url;
 }
 
+/* Limits take effect at the next ljd_server_listen(). */
+void
+ljd_server_set_limits (LjdServer       *self,
+                       const LjdLimits *limits)
+{
+  g_return_if_fail (LJD_IS_SERVER (self));
+  g_return_if_fail (limits != NULL);
+
+  self->limits = *limits;
+}
+
+const LjdLimits *
+ljd_server_get_limits (LjdServer *self)
+{
+  g_return_val_if_fail (LJD_IS_SERVER (self), NULL);
+
+  return self->acceptor != NULL ? ljd_acceptor_get_limits (self->acceptor) : &self->limits;
+}
+
 void
 ljd_server_disconnect (LjdServer *self)
 {
   g_return_if_fail (LJD_IS_SERVER (self));
 
+  if (self->acceptor != NULL)
+    ljd_acceptor_close (self->acceptor);
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
 }
@@ -152,6 +186,8 @@ respond_json (SoupServerMessage *msg,
   g_autofree char *body = lp_json_to_string (node, FALSE);
   gsize len = strlen (body);
 
+  /* Replaces the body every message starts with (see the acceptor). */
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "application/json; charset=utf-8",
                                     SOUP_MEMORY_TAKE, g_steal_pointer (&body), len);
@@ -526,6 +562,7 @@ route_job (LjdServer         *self,
           if (ljd_service_delete_job (self->service, id, &error))
             {
               soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+              soup_server_message_set_response (msg, NULL, SOUP_MEMORY_STATIC, NULL, 0);
               /* libsoup drops the Content-Length of a 204, then takes the
                * length-less response for one that ends at EOF and closes
                * the connection without a word; a client reusing it for its
@@ -640,7 +677,10 @@ handle_request (SoupServer        *server,
       return;
     }
 
-  if (!(user = authenticate (self, msg)))
+  user = g_strdup (g_object_get_qdata (G_OBJECT (msg), user_quark));
+  if (user == NULL)
+    user = authenticate (self, msg);
+  if (user == NULL)
     {
       respond_error_code (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
                           _("A valid “Authorization: Bearer TOKEN” header is required"));
@@ -713,7 +753,9 @@ is_open_route (const char *path)
 
 /* Decides everything that does not need the body as soon as the headers
  * arrive, before a byte of the body is read into memory: no body of
- * unknown length, none over the limit, and none from a stranger. */
+ * unknown length, none over the limit, and none from a stranger. A
+ * refusal is sent at once and the connection closed, rather than after a
+ * body that may never end. */
 static void
 early_handler (SoupServer        *server,
                SoupServerMessage *msg,
@@ -723,14 +765,27 @@ early_handler (SoupServer        *server,
 {
   LjdServer *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  const char *length = soup_message_headers_get_list (headers, "Content-Length");
+  gboolean has_body = encoding != SOUP_ENCODING_NONE &&
+                      !(encoding == SOUP_ENCODING_CONTENT_LENGTH &&
+                        soup_message_headers_get_content_length (headers) == 0);
+
+  /* libsoup reads "-5" as a length, and "1, 2" (two headers) as 1: the
+   * stuff of request smuggling behind a proxy that reads them otherwise. */
+  if (length != NULL && (length[0] == '\0' || length[strspn (length, "0123456789")] != '\0'))
+    {
+      respond_error_code (msg, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                          _("Content-Length must be a single non-negative whole number"));
+      ljd_acceptor_answer_and_close (self->acceptor, msg);
+      return;
+    }
 
   if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
     {
       respond_error_code (msg, SOUP_STATUS_LENGTH_REQUIRED, "length_required",
                           _("A request body needs a Content-Length header"));
-      soup_message_headers_replace (response, "Connection", "close");
+      ljd_acceptor_answer_and_close (self->acceptor, msg);
       return;
     }
 
@@ -739,21 +794,24 @@ early_handler (SoupServer        *server,
     {
       respond_error_code (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
                           _("The body is larger than 16 MiB"));
-      soup_message_headers_replace (response, "Connection", "close");
+      ljd_acceptor_answer_and_close (self->acceptor, msg);
       return;
     }
 
   if (g_str_has_prefix (path, "/api/") && !is_open_route (path))
     {
-      g_autofree char *user = authenticate (self, msg);
+      char *user = authenticate (self, msg);
 
       if (user == NULL)
         {
           respond_error_code (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
                               _("A valid “Authorization: Bearer TOKEN” header is required"));
-          if (soup_message_headers_get_content_length (headers) > 0)
-            soup_message_headers_replace (response, "Connection", "close");
+          if (has_body)
+            ljd_acceptor_answer_and_close (self->acceptor, msg);
+          return;
         }
+
+      g_object_set_qdata_full (G_OBJECT (msg), user_quark, user, g_free);
     }
 }
 
@@ -777,12 +835,13 @@ ljd_server_listen (LjdServer   *self,
 {
   g_autoptr(GInetAddress) address = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
-  g_autoslist(GUri) uris = NULL;
-  g_autofree char *callback_url = NULL;
-  const char *url_host;
-  int bound_port;
+  g_autoptr(GUri) url = NULL;
+  g_autoptr(GUri) callback_url = NULL;
+  g_autofree char *loopback = NULL;
+  guint bound_port;
 
   g_return_val_if_fail (LJD_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (self->acceptor == NULL, FALSE);
 
   if (!(address = g_inet_address_new_from_string (host)))
     {
@@ -792,35 +851,33 @@ ljd_server_listen (LjdServer   *self,
     }
 
   socket_address = g_inet_socket_address_new (address, port);
-  if (!soup_server_listen (self->soup, socket_address, 0, error))
-    return FALSE;
-
-  uris = soup_server_get_uris (self->soup);
-  if (uris == NULL)
+  self->acceptor = ljd_acceptor_new (self->soup, &self->limits);
+  if (!ljd_acceptor_listen (self->acceptor, socket_address, error))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("The server is not listening"));
+      g_clear_object (&self->acceptor);
       return FALSE;
     }
 
-  bound_port = g_uri_get_port (uris->data);
-  url_host = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? NULL : host;
-  if (url_host != NULL)
-    self->url = g_strdup_printf ("http://%s:%d", url_host, bound_port);
-  else
-    self->url = g_strdup_printf ("http://[%s]:%d", host, bound_port);
+  /* GUri puts an IPv6 address in brackets. */
+  bound_port = ljd_acceptor_get_port (self->acceptor);
+  url = g_uri_build (G_URI_FLAGS_NONE, "http", NULL, host, (int) bound_port, "", NULL, NULL);
+  self->url = g_uri_to_string (url);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
 
   /* Providers on this machine call back over loopback, whatever address
    * the team-facing socket is bound to. */
   if (g_inet_address_get_is_any (address))
-    callback_url = g_strdup_printf (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6
-                                      ? "http://[::1]:%d" : "http://127.0.0.1:%d",
-                                    bound_port);
-  else
-    callback_url = g_strdup (self->url);
+    {
+      loopback = g_strdup (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "::1" : "127.0.0.1");
+      callback_url = g_uri_build (G_URI_FLAGS_NONE, "http", NULL, loopback, (int) bound_port, "", NULL, NULL);
+    }
 
   if (ljd_service_get_base_url (self->service) == NULL)
-    ljd_service_set_base_url (self->service, callback_url);
+    {
+      g_autofree char *text = g_uri_to_string (callback_url != NULL ? callback_url : url);
+
+      ljd_service_set_base_url (self->service, text);
+    }
 
   return TRUE;
 }

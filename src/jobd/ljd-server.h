@@ -6,6 +6,7 @@
 
 #include <libsoup/soup.h>
 
+#include "ljd-acceptor.h"
 #include "ljd-service.h"
 
 G_BEGIN_DECLS
@@ -19,6 +20,9 @@ gboolean    ljd_server_listen      (LjdServer   *self,
                                     const char  *host,
                                     guint        port,
                                     GError     **error);
+void        ljd_server_set_limits  (LjdServer       *self,
+                                    const LjdLimits *limits);
+const LjdLimits *ljd_server_get_limits (LjdServer *self);
 const char *ljd_server_get_url     (LjdServer   *self);
 LjdService *ljd_server_get_service (LjdServer   *self);
 void        ljd_server_disconnect  (LjdServer   *self);

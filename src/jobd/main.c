@@ -141,6 +141,9 @@ main (int    argc,
   g_autoptr(LjdDaemon) daemon = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   gint slots = 3;
+  gint max_connections = -1, max_per_address = -1;
+  double header_timeout = -1, idle_timeout = -1;
+  LjdLimits limits = LJD_LIMITS_DEFAULT;
   double time_scale = 1.0;
   gboolean demo = FALSE, version = FALSE;
   guint port = 8787;
@@ -161,6 +164,14 @@ main (int    argc,
       N_("RunPod’s API base URL (default https://api.runpod.io)"), N_("URL") },
     { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
       N_("The service's base URL as pods reach it, for their webhook (default: the listening address)"), N_("URL") },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
+      N_("Connections open at once, from all clients (default 512, at most the open-file limit less 64)"), N_("N") },
+    { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &max_per_address,
+      N_("Connections open at once from one IP address (default 128)"), N_("N") },
+    { "header-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &header_timeout,
+      N_("Seconds a client has to send a request's headers, and may pause while sending its body (default 10)"), N_("SECONDS") },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &idle_timeout,
+      N_("Seconds a kept-alive connection may wait for its next request (default 30)"), N_("SECONDS") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -207,6 +218,35 @@ main (int    argc,
       return 2;
     }
 
+  if (max_connections != -1 && (max_connections < 1 || max_connections > 1000000))
+    {
+      g_printerr (_("lora-jobd: --max-connections must be from 1 to 1000000\n"));
+      return 2;
+    }
+  if (max_per_address != -1 && (max_per_address < 1 || max_per_address > 1000000))
+    {
+      g_printerr (_("lora-jobd: --max-connections-per-address must be from 1 to 1000000\n"));
+      return 2;
+    }
+  if (header_timeout != -1 && !(header_timeout >= 0.1 && header_timeout <= 3600))
+    {
+      g_printerr (_("lora-jobd: --header-timeout must be from 0.1 to 3600 seconds\n"));
+      return 2;
+    }
+  if (idle_timeout != -1 && !(idle_timeout >= 0.1 && idle_timeout <= 3600))
+    {
+      g_printerr (_("lora-jobd: --idle-timeout must be from 0.1 to 3600 seconds\n"));
+      return 2;
+    }
+  if (max_connections != -1)
+    limits.max_connections = (guint) max_connections;
+  if (max_per_address != -1)
+    limits.max_per_address = (guint) max_per_address;
+  if (header_timeout != -1)
+    limits.header_timeout_ms = limits.body_idle_timeout_ms = (guint) (header_timeout * 1000);
+  if (idle_timeout != -1)
+    limits.idle_timeout_ms = (guint) (idle_timeout * 1000);
+
   if (listen == NULL)
     host = g_strdup ("127.0.0.1");
   else if (!parse_listen (listen, &host, &port, &error))
@@ -225,7 +265,10 @@ main (int    argc,
       return 2;
     }
 
-  if (!(daemon = ljd_daemon_new (db, (guint) slots, time_scale, &error)) ||
+  if ((daemon = ljd_daemon_new (db, (guint) slots, time_scale, &error)) != NULL)
+    ljd_server_set_limits (ljd_daemon_get_server (daemon), &limits);
+
+  if (daemon == NULL ||
       (runpod_key != NULL &&
        !ljd_daemon_enable_runpod (daemon, runpod_key, runpod_url, public_url, &error)) ||
       (demo && !ljd_daemon_seed_demo (daemon, &error)) ||
