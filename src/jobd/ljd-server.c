@@ -623,6 +623,14 @@ route_job (LjdServer         *self,
   respond_not_found (msg);
 }
 
+static gboolean
+query_has_nul (SoupServerMessage *msg)
+{
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+
+  return query != NULL && strstr (query, "%00") != NULL;
+}
+
 static void
 handle_request (SoupServer        *server,
                 SoupServerMessage *msg,
@@ -637,6 +645,15 @@ handle_request (SoupServer        *server,
 
   if (body_too_large (msg))
     return;
+
+  /* soup_form_decode() ends a value at a NUL, so "status=%00" would read
+   * as "status=": refuse what cannot be read as it was sent. */
+  if (query_has_nul (msg))
+    {
+      respond_error_code (msg, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                          _("The query string contains a NUL character"));
+      return;
+    }
 
   /* Keep a trailing slash from changing the route. */
   parts = g_strsplit (path, "/", 0);

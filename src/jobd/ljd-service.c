@@ -1619,6 +1619,26 @@ one_of (const char  *value,
   return ljd_service_invalid (error, _("“%s” must be one of %s"), member, list);
 }
 
+/* A misspelt member ("total_step") would otherwise be dropped silently and
+ * its default used in its place. */
+static gboolean
+only_known_members (JsonObject  *object,
+                    const char **known,
+                    GError     **error)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    if (!g_strv_contains (known, l->data))
+      {
+        g_autofree char *list = g_strjoinv (", ", (char **) known);
+
+        return ljd_service_invalid (error, _("Unknown member “%s”; a job takes %s"),
+                                    (const char *) l->data, list);
+      }
+
+  return TRUE;
+}
 
 LpJob *
 ljd_service_create_job (LjdService   *self,
@@ -1629,6 +1649,10 @@ ljd_service_create_job (LjdService   *self,
 {
   static const char *pricings[] = { "spot", "on_demand", NULL };
   static const char *presets[] = { "fast", "balanced", "quality", NULL };
+  static const char *members[] = {
+    "name", "total_steps", "epochs", "gpu_type", "pricing", "hourly_rate", "estimate_min",
+    "estimate_max", "preset", "provider", "config", NULL
+  };
   const char *name = NULL, *gpu_type = NULL, *pricing = NULL;
   const char *preset = "balanced", *provider_name = "simulator";
   gint64 total_steps = 0, epochs = 0;
@@ -1645,7 +1669,8 @@ ljd_service_create_job (LjdService   *self,
 
   g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
 
-  if (!get_bounded_string (request, "name", TRUE, 200, &name, error) ||
+  if (!only_known_members (request, members, error) ||
+      !get_bounded_string (request, "name", TRUE, 200, &name, error) ||
       !get_ranged_int (request, "total_steps", 1, 100000000, &total_steps, error) ||
       !get_ranged_int (request, "epochs", 1, 10000, &epochs, error) ||
       !get_bounded_string (request, "gpu_type", TRUE, 100, &gpu_type, error) ||
