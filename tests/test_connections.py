@@ -188,6 +188,39 @@ class FloodTest(unittest.TestCase):
         self.check_clean()
 
 
+def open_fds(pid):
+    import os
+    return len(os.listdir('/proc/%d/fd' % pid))
+
+
+class ReleaseTest(JobdTestCase):
+    """Every way a client can end a connection gives its descriptor back
+    (libsoup 3.2 keeps one closed between two requests, see ljd-acceptor.c)."""
+
+    def test_closed_connections_are_let_go(self):
+        pid = self.jobd.proc.pid
+        self.assertEqual(self.jobd.get('/api/health').status, 200)
+        before = open_fds(pid)
+        for how in ('close after answer', 'half-close', 'close unused', 'close mid-headers'):
+            for _ in range(50):
+                s = socket.create_connection((self.jobd.host, self.jobd.port), timeout=5)
+                if how in ('close after answer', 'half-close'):
+                    s.sendall(b'GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n')
+                    data = b''
+                    while b'"slots"' not in data:
+                        data += s.recv(4096)
+                    if how == 'half-close':
+                        s.shutdown(socket.SHUT_WR)
+                        self.assertEqual(read_all(s, 5), (b'', True))
+                elif how == 'close mid-headers':
+                    s.sendall(b'GET /api/health HTTP/1.1\r\nHo')
+                s.close()
+            deadline = time.monotonic() + 3
+            while open_fds(pid) > before + 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertLessEqual(open_fds(pid), before + 2, how)
+
+
 class TimeoutTest(JobdTestCase):
     """Short timeouts, so that the test need not wait the defaults out."""
 

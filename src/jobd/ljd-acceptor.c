@@ -424,6 +424,26 @@ headers_too_large (LjdCappedInputStream *stream,
   conn_set_state (conn, CONN_LINGER, ANSWERED_LINGER_MS);
 }
 
+/* libsoup 3.2 leaks a kept-alive connection that its client closes
+ * between requests: the end of the stream fails a request that never
+ * started, and nothing disconnects the connection (fixed in 3.3.0 by
+ * "server: do not leak idle connections closed by the client"). Handing
+ * libsoup one line end there starts that request, which then fails to
+ * parse; its answer cannot be written, as the connection is half-closed
+ * first, and the failure disconnects it as any other would. */
+static gboolean
+closed_while_idle (LjdCappedInputStream *stream,
+                   gpointer              data)
+{
+  Conn *conn = data;
+
+  if (conn->state != CONN_IDLE)
+    return FALSE;
+
+  g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
+  return TRUE;
+}
+
 static Conn *
 oldest_waiting (LjdAcceptor *self,
                 const char  *peer)
@@ -502,7 +522,7 @@ admit (LjdAcceptor *self,
   conn->connection = g_socket_connection_factory_create_connection (socket);
   conn->socket = socket;
   input = ljd_capped_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn->connection)),
-                                       headers_too_large, conn);
+                                       headers_too_large, closed_while_idle, conn);
   conn->input = LJD_CAPPED_INPUT_STREAM (input);
   ljd_capped_input_stream_set_budget (conn->input, self->limits.max_header_bytes);
   /* libsoup closes this stream, not the connection under it: that is

@@ -14,8 +14,10 @@ struct _LjdCappedInputStream
 
   gint64             budget;   /* bytes that may still be read; -1: any number */
   gboolean           exceeded;
+  gboolean           eof_seen;
   LjdCappedFunc      exceeded_func;
-  gpointer           exceeded_data;
+  LjdCappedEofFunc   eof_func;
+  gpointer           user_data;
 };
 
 static void ljd_capped_input_stream_pollable_init (GPollableInputStreamInterface *iface);
@@ -45,9 +47,21 @@ refuse_if_exceeded (LjdCappedInputStream  *self,
 /* Charges @n bytes just read; the bytes past the budget are not handed on. */
 static gssize
 charge (LjdCappedInputStream  *self,
+        void                  *buffer,
+        gsize                  count,
         gssize                 n,
         GError               **error)
 {
+  if (n == 0 && count > 0 && !self->eof_seen)
+    {
+      self->eof_seen = TRUE;
+      if (self->eof_func != NULL && self->eof_func (self, self->user_data))
+        {
+          *(char *) buffer = '\n';
+          return 1;
+        }
+    }
+
   if (n <= 0 || self->budget < 0)
     return n;
 
@@ -59,7 +73,7 @@ charge (LjdCappedInputStream  *self,
 
   self->exceeded = TRUE;
   if (self->exceeded_func != NULL)
-    self->exceeded_func (self, self->exceeded_data);
+    self->exceeded_func (self, self->user_data);
   refuse_if_exceeded (self, error);
   return -1;
 }
@@ -76,7 +90,7 @@ ljd_capped_input_stream_read (GInputStream  *stream,
   if (!refuse_if_exceeded (self, error))
     return -1;
 
-  return charge (self, g_input_stream_read (base_of (self), buffer, count, cancellable, error), error);
+  return charge (self, buffer, count, g_input_stream_read (base_of (self), buffer, count, cancellable, error), error);
 }
 
 static gboolean
@@ -113,7 +127,8 @@ ljd_capped_input_stream_read_nonblocking (GPollableInputStream  *stream,
   if (!refuse_if_exceeded (self, error))
     return -1;
 
-  return charge (self, g_pollable_input_stream_read_nonblocking (base, buffer, count, NULL, error), error);
+  return charge (self, buffer, count, g_pollable_input_stream_read_nonblocking (base, buffer, count, NULL, error),
+                 error);
 }
 
 static void
@@ -140,9 +155,10 @@ ljd_capped_input_stream_init (LjdCappedInputStream *self)
 }
 
 GInputStream *
-ljd_capped_input_stream_new (GInputStream  *base,
-                             LjdCappedFunc  exceeded,
-                             gpointer       user_data)
+ljd_capped_input_stream_new (GInputStream     *base,
+                             LjdCappedFunc     exceeded,
+                             LjdCappedEofFunc  at_eof,
+                             gpointer          user_data)
 {
   LjdCappedInputStream *self;
 
@@ -150,7 +166,8 @@ ljd_capped_input_stream_new (GInputStream  *base,
 
   self = g_object_new (LJD_TYPE_CAPPED_INPUT_STREAM, "base-stream", base, NULL);
   self->exceeded_func = exceeded;
-  self->exceeded_data = user_data;
+  self->eof_func = at_eof;
+  self->user_data = user_data;
 
   return G_INPUT_STREAM (self);
 }

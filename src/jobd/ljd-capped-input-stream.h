@@ -17,11 +17,16 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (LjdCappedInputStream, ljd_capped_input_stream, LJD, CAPPED_INPUT_STREAM, GFilterInputStream)
 
 /* Called once when a read goes past the budget; the read then fails. */
-typedef void (*LjdCappedFunc) (LjdCappedInputStream *stream,
-                               gpointer              user_data);
+typedef void     (*LjdCappedFunc) (LjdCappedInputStream *stream,
+                                   gpointer              user_data);
+/* Called when a read finds the end of the stream; returning TRUE makes
+ * that read return one line end instead (once). See ljd-acceptor.c. */
+typedef gboolean (*LjdCappedEofFunc) (LjdCappedInputStream *stream,
+                                      gpointer              user_data);
 
 GInputStream *ljd_capped_input_stream_new        (GInputStream         *base,
                                                   LjdCappedFunc         exceeded,
+                                                  LjdCappedEofFunc      at_eof,
                                                   gpointer              user_data);
 void          ljd_capped_input_stream_set_budget (LjdCappedInputStream *self,
                                                   gint64                budget);

@@ -11,6 +11,7 @@
 #include "lp-json.h"
 #include "ljd-acceptor.h"
 #include "ljd-server.h"
+#include "ljd-server-private.h"
 
 struct _LjdServer
 {
@@ -130,6 +131,13 @@ ljd_server_new (LjdService *service)
   g_return_val_if_fail (LJD_IS_SERVICE (service), NULL);
 
   return g_object_new (LJD_TYPE_SERVER, "service", service, NULL);
+}
+
+SoupServer *
+ljd_server_get_soup_server (LjdServer *self)
+{
+  g_return_val_if_fail (LJD_IS_SERVER (self), NULL);
+  return self->soup;
 }
 
 LjdService *
