@@ -45,6 +45,7 @@ def processes_with(marker):
 
 
 class LocalProviderTests(ContribTestCase):
+    ENABLE_LOCAL = True
 
     def local_job(self, name, total_steps, args):
         outdir = tempfile.TemporaryDirectory(prefix='tiny-lora-local-')
