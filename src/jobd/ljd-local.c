@@ -1569,10 +1569,12 @@ ljd_local_get_user (LjdLocal *self)
   return self->user;
 }
 
-/* Whether this process may take on any uid and gid: its effective
- * capabilities, which an unprivileged root (a container, a unit with an
- * empty CapabilityBoundingSet=) lacks. Without /proc, only root is taken
- * to have them. */
+/* Whether a child may take on any uid and gid and then keep nothing of
+ * the service's privileges: root, whose capabilities setuid() to another
+ * user drops (a non-root service with CAP_SETUID would keep them, which
+ * child_setup() refuses), and a root that still has CAP_SETUID and
+ * CAP_SETGID, which a unit with a narrow CapabilityBoundingSet= lacks.
+ * Without /proc, root is taken to have them. */
 static gboolean
 can_switch_user (void)
 {
@@ -1580,9 +1582,12 @@ can_switch_user (void)
   const char *line;
   guint64 caps;
 
+  if (geteuid () != 0)
+    return FALSE;
+
   if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
       !(line = strstr (status, "\nCapEff:")))
-    return geteuid () == 0;
+    return TRUE;
 
   caps = g_ascii_strtoull (line + strlen ("\nCapEff:"), NULL, 16);
   return (caps & (G_GUINT64_CONSTANT (1) << CAP_SETUID_BIT)) != 0 &&
@@ -1664,8 +1669,8 @@ look_up_user (LjdLocal    *self,
  *
  * A service running as root refuses (unless @allow_root) to run what any
  * token holder asks as root too: it needs @user. With @user, the children
- * take on that user's uid, gid and groups, which needs a service that may
- * switch to them (root, or CAP_SETUID and CAP_SETGID).
+ * take on that user's uid, gid and groups, which needs a service running
+ * as root (with CAP_SETUID and CAP_SETGID) when that is another user.
  */
 gboolean
 ljd_local_enable (LjdLocal    *self,
@@ -1697,7 +1702,7 @@ ljd_local_enable (LjdLocal    *self,
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
                        _("Local jobs cannot run as “%s”: switching to another user needs a "
-                         "service that runs as root (or has CAP_SETUID and CAP_SETGID)"),
+                         "service that runs as root, with CAP_SETUID and CAP_SETGID"),
                        user);
           g_clear_pointer (&self->user, g_free);
           g_clear_pointer (&self->home, g_free);
