@@ -1834,7 +1834,7 @@ spawn (LjdLocal   *self,
   g_autofree char *url = ljd_service_get_webhook_url (self->service, job_id);
   g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
   g_auto(GStrv) env = NULL;
-  const char *gpus;
+  const char *gpus, *identifier;
   LocalRun *run;
   int log_fd, exit_fd;
 
@@ -1909,7 +1909,11 @@ spawn (LjdLocal   *self,
 
   run = local_run_new (self, job, webhook_secret, folder);
   run->process = g_object_ref (process);
-  run->pid = run->pgid = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10);
+  /* GLib reaps the child on its own thread, and forgets its pid then: a
+   * command that ends at once (no such program) may be gone already. Its
+   * wait status is still to come, and there is no group left to stop. */
+  if ((identifier = g_subprocess_get_identifier (process)) != NULL)
+    run->pid = run->pgid = (pid_t) g_ascii_strtoll (identifier, NULL, 10);
   /* The GPUs the job was given, if it was given some by number. */
   gpus = g_strv_contains ((const char * const *) config.env_names, "CUDA_VISIBLE_DEVICES")
          ? g_environ_getenv (env, "CUDA_VISIBLE_DEVICES") : NULL;
