@@ -40,6 +40,13 @@ def binary_path():
     return os.path.abspath(path)
 
 
+def default_local_user():
+    """Who local jobs run as when a test does not say. The service refuses
+    to run them as root unless told, and the tests may run as root (in CI
+    containers), where they say so: as the user the tests run as anyway."""
+    return 'root' if os.geteuid() == 0 else None
+
+
 def daemon_env():
     env = dict(os.environ)
     # English messages: the tests read the events the service writes.
@@ -90,8 +97,13 @@ class Jobd:
     """One lora-jobd process on a free loopback port with its own database."""
 
     def __init__(self, slots=3, time_scale=5000.0, demo=False, user='tester',
-                 extra_args=(), extra_env=None, preexec=None):
+                 extra_args=(), extra_env=None, enable_local=False, local_user=None,
+                 preexec=None):
         self.slots = slots
+        # --enable-local, with --local-user @local_user (default:
+        # default_local_user()); both may change between restarts.
+        self.enable_local = enable_local
+        self.local_user = local_user
         # Runs in the child before exec, e.g. to set resource limits.
         self.preexec = preexec
         self.extra_args = list(extra_args)
@@ -120,6 +132,11 @@ class Jobd:
                 '--slots', str(self.slots), '--time-scale', repr(float(self.time_scale))]
         if self.demo:
             args.append('--demo')
+        if self.enable_local:
+            args.append('--enable-local')
+            local_user = self.local_user if self.local_user is not None else default_local_user()
+            if local_user:
+                args.extend(['--local-user', local_user])
         args.extend(self.extra_args)
         env = daemon_env()
         env.update(self.extra_env)
@@ -445,10 +462,17 @@ class JobdTestCase(unittest.TestCase):
     TIME_SCALE = 5000.0
     DEMO = False
     PER_TEST = False
+    # The local provider is off unless a test class turns it on.
+    ENABLE_LOCAL = False
+    LOCAL_USER = None
+    EXTRA_ARGS = ()
+    EXTRA_ENV = None
 
     @classmethod
     def _new_jobd(cls):
-        jobd = Jobd(slots=cls.SLOTS, time_scale=cls.TIME_SCALE, demo=cls.DEMO)
+        jobd = Jobd(slots=cls.SLOTS, time_scale=cls.TIME_SCALE, demo=cls.DEMO,
+                    enable_local=cls.ENABLE_LOCAL, local_user=cls.LOCAL_USER,
+                    extra_args=cls.EXTRA_ARGS, extra_env=cls.EXTRA_ENV)
         try:
             jobd.start()
         except BaseException:

@@ -10,8 +10,10 @@
 
 import json
 import os
+import pwd
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,7 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from jobd import JobdTestCase, TESTS_DIR  # noqa: E402
+from jobd import JobdTestCase, TESTS_DIR, binary_path, daemon_env, default_local_user  # noqa: E402
 
 TRAINER = os.path.join(TESTS_DIR, 'data', 'fake_trainer.py')
 PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
@@ -55,6 +57,8 @@ def read_json_file(path):
 
 
 class LocalCase(JobdTestCase):
+    ENABLE_LOCAL = True
+
     def setUp(self):
         super().setUp()
         tmp = tempfile.TemporaryDirectory(prefix='lora-local-test-')
@@ -93,6 +97,21 @@ class LocalCase(JobdTestCase):
         while not os.path.exists(path):
             if time.monotonic() > deadline:
                 raise AssertionError('%s did not appear' % path)
+            time.sleep(0.02)
+
+    def wait_content(self, path, timeout=15.0):
+        """Waits until @path holds something: the exit-status file exists
+        from the start, empty until the command ends."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(path) as f:
+                    if f.read().strip():
+                        return
+            except FileNotFoundError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError('%s stayed empty' % path)
             time.sleep(0.02)
 
     def wait_gone(self, pid, timeout=10.0):
@@ -365,8 +384,8 @@ class LocalRestartTest(LocalCase):
             with open(go, 'w'):
                 pass
         os.killpg(os.getpgid(killed_trainer), signal.SIGKILL)
-        self.wait_file(os.path.join(self.job_folder(ok_id), 'exit-status'))
-        self.wait_file(os.path.join(self.job_folder(fail_id), 'exit-status'))
+        self.wait_content(os.path.join(self.job_folder(ok_id), 'exit-status'))
+        self.wait_content(os.path.join(self.job_folder(fail_id), 'exit-status'))
         self.wait_gone(killed_trainer)
         time.sleep(0.1)   # the exit status is written, then the wrapper ends
 
@@ -381,6 +400,316 @@ class LocalRestartTest(LocalCase):
 
         job = self.jobd.wait_status(killed_id, 'failed')
         self.assertEqual(job['error'], CLEAR_REASON)
+
+
+# What a child reports about itself, as one JSON line on stdout: its
+# environment, every descriptor it holds beyond 0-2, who it runs as, where,
+# and what opening each file named by its arguments gave.
+PROBE = r'''
+import json, os, sys
+fds = []
+for fd in range(3, 1024):
+    try:
+        os.fstat(fd)
+    except OSError:
+        continue
+    fds.append([fd, os.readlink('/proc/self/fd/%d' % fd)])
+opened = {}
+for path in sys.argv[1:]:
+    try:
+        open(path, 'rb').close()
+        opened[path] = 'ok'
+    except OSError as e:
+        opened[path] = type(e).__name__
+print('PROBE ' + json.dumps({
+    'env': dict(os.environ), 'fds': fds, 'stdin': os.readlink('/proc/self/fd/0'),
+    'uid': os.getuid(), 'euid': os.geteuid(), 'gid': os.getgid(), 'groups': sorted(os.getgroups()),
+    'cwd': os.getcwd(), 'opened': opened}))
+'''
+
+
+def read_probe(folder):
+    with open(os.path.join(folder, 'output.log')) as f:
+        for line in f:
+            if line.startswith('PROBE '):
+                return json.loads(line[len('PROBE '):])
+    return None
+
+
+class LocalDisabledTest(JobdTestCase):
+    """A service started without --enable-local."""
+
+    def test_local_job_is_refused_and_says_how_to_enable_it(self):
+        before = self.jobd.list_jobs('?per_page=1')['counts']['all']
+        # A good config and a bad one: either way the provider is off.
+        for config in ({'argv': ['/bin/true']}, {'argv': []}, None):
+            with self.subTest(config=config):
+                fields = self.jobd.job_fields(provider='local')
+                if config is not None:
+                    fields['config'] = config
+                error = self.assertError(self.jobd.post('/api/training/jobs', fields), 400, 'bad_request')
+                self.assertEqual(error['message'],
+                                 'The local provider is disabled on this service: a local job runs any '
+                                 'command on the service’s machine. To allow local jobs, start lora-jobd '
+                                 'with --enable-local')
+        self.assertEqual(self.jobd.list_jobs('?per_page=1')['counts']['all'], before)
+        self.assertFalse(os.path.exists(os.path.join(os.path.dirname(self.jobd.db), 'local')))
+
+    def test_other_providers_still_work(self):
+        job, _ = self.jobd.create_external()
+        self.assertEqual(job['status'], 'provisioning')
+        self.jobd.cancel(job['id'])
+
+
+class LocalOptionsTest(unittest.TestCase):
+    """What lora-jobd says about its options, before it listens."""
+
+    def run_jobd(self, *args, prefix=()):
+        tmp = tempfile.TemporaryDirectory(prefix='lora-local-options-')
+        self.addCleanup(tmp.cleanup)
+        os.chmod(tmp.name, 0o777)
+        return subprocess.run(list(prefix) + [binary_path(), '--listen', '127.0.0.1:0',
+                                              '--db', os.path.join(tmp.name, 'jobs.db')] + list(args),
+                              capture_output=True, env=daemon_env(), timeout=20,
+                              stdin=subprocess.DEVNULL)
+
+    def assertRefused(self, result, wanted):
+        self.assertEqual(result.returncode, 2, result)
+        self.assertEqual(result.stdout, b'', 'it must not listen')
+        self.assertIn(wanted, result.stderr.decode('utf-8'))
+
+    def test_help_lists_the_options(self):
+        result = subprocess.run([binary_path(), '--help'], capture_output=True, env=daemon_env(), timeout=20)
+        self.assertEqual(result.returncode, 0)
+        out = result.stdout.decode('utf-8')
+        self.assertIn('--enable-local', out)
+        self.assertIn('anyone with a token may then run any command on this machine', out)
+        self.assertIn('--local-user=NAME', out)
+
+    @unittest.skipUnless(os.geteuid() == 0, 'needs a service running as root')
+    def test_root_needs_a_local_user(self):
+        self.assertRefused(self.run_jobd('--enable-local'),
+                           'The service runs as root, so local jobs would run as root too. '
+                           'Pass --local-user NAME')
+
+    def test_unknown_local_user(self):
+        self.assertRefused(self.run_jobd('--enable-local', '--local-user', 'no-such-user-lora'),
+                           'There is no user “no-such-user-lora” to run local jobs as')
+
+    def test_local_user_needs_enable_local(self):
+        self.assertRefused(self.run_jobd('--local-user', 'nobody'),
+                           '--local-user is for the local provider: add --enable-local')
+
+    def test_another_user_needs_root(self):
+        # A service that is not root asks for root; as root, the service
+        # is made to run as nobody for this.
+        prefix = ()
+        if os.geteuid() == 0:
+            if not shutil.which('setpriv'):
+                self.skipTest('needs setpriv to run the service as another user than root')
+            prefix = ('setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups')
+        self.assertRefused(self.run_jobd('--enable-local', '--local-user', 'root', prefix=prefix),
+                           'Local jobs cannot run as “root”: switching to another user needs a '
+                           'service that runs as root')
+
+
+class LocalEnvironmentTest(LocalCase):
+    """The service's own environment holds secrets; a child gets none of it."""
+
+    EXTRA_ENV = {'RUNPOD_API_KEY': 'rp-secret-key', 'LORA_TOKEN': 'lora-secret-token',
+                 'SECRET_X': 'x-secret', 'SLURM_JOB_TOKEN': 'slurm-secret',
+                 'LANG': 'C.UTF-8', 'HOME': '/tmp'}
+
+    def test_child_gets_a_clean_environment_and_no_descriptors(self):
+        other_id, other_secret = self.create_local(['/bin/sleep', '0'])
+        job_id, secret = self.create_local([PYTHON, '-c', PROBE, self.jobd.db],
+                                           env={'FOO': 'bar', 'HF_HOME': '/srv/hf'})
+        self.jobd.wait_status(job_id, 'completed')
+        seen = read_probe(self.job_folder(job_id))
+        self.assertIsNotNone(seen)
+
+        user = self.jobd.local_user or default_local_user()
+        self.assertEqual(seen['env'], {
+            'PATH': os.environ['PATH'],
+            'HOME': pwd.getpwnam(user).pw_dir if user else '/tmp',
+            'LANG': 'C.UTF-8',
+            'PYTHONUNBUFFERED': '1',
+            'FOO': 'bar',
+            'HF_HOME': '/srv/hf',
+            'LORA_JOB_ID': str(job_id),
+            'LORA_WEBHOOK_URL': '%s/api/training/jobs/%d/webhook' % (self.jobd.url, job_id),
+            'LORA_WEBHOOK_SECRET': secret,
+        })
+        values = ' '.join(seen['env'].values())
+        self.assertNotIn(other_secret, values)
+        self.assertNotIn(os.path.basename(self.jobd.db), values)
+
+        # Only 0-2: not the database, the listening socket, the exit-status
+        # file the wrapper writes, or anything else of the service's.
+        self.assertEqual(seen['fds'], [])
+        self.assertEqual(seen['stdin'], '/dev/null')
+        self.wait_content(os.path.join(self.job_folder(job_id), 'exit-status'))
+
+    def test_job_env_may_set_path_home_lang(self):
+        job_id, _ = self.create_local([PYTHON, '-c', PROBE, '/nonexistent'],
+                                      env={'PATH': '/usr/bin:/bin', 'HOME': '/srv', 'LANG': 'C',
+                                           'PYTHONUNBUFFERED': '0'})
+        self.jobd.wait_status(job_id, 'completed')
+        env = read_probe(self.job_folder(job_id))['env']
+        self.assertEqual((env['PATH'], env['HOME'], env['LANG'], env['PYTHONUNBUFFERED']),
+                         ('/usr/bin:/bin', '/srv', 'C', '0'))
+
+
+@unittest.skipUnless(os.geteuid() == 0, 'running jobs as another user needs a service running as root')
+class LocalUserTest(LocalCase):
+    """--local-user nobody, from a service running as root."""
+
+    LOCAL_USER = 'nobody'
+    PER_TEST = True
+
+    def setUp(self):
+        super().setUp()
+        self.nobody = pwd.getpwnam('nobody')
+        # A folder the child can see into, for the file it waits for.
+        os.chmod(self.tmp, 0o755)
+
+    def test_runs_as_nobody_and_cannot_read_the_database(self):
+        # The database is its owner's only, whatever the umask said, and
+        # sqlite's -wal file with it. Its folder is open here, so that only
+        # the file's own mode keeps the child out.
+        os.chmod(os.path.dirname(self.jobd.db), 0o755)
+        for path in (self.jobd.db, self.jobd.db + '-wal'):
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o600, path)
+
+        earlier_id, _ = self.create_local(['/bin/echo', 'an earlier job'])
+        self.jobd.wait_status(earlier_id, 'completed')
+        secrets = [self.jobd.db, self.jobd.db + '-wal',
+                   '/proc/%d/environ' % self.jobd.proc.pid,
+                   os.path.join(self.job_folder(earlier_id), 'output.log')]
+        job_id, secret = self.create_local([PYTHON, '-c', PROBE] + secrets)
+        self.jobd.wait_status(job_id, 'completed')
+        seen = read_probe(self.job_folder(job_id))
+        self.assertEqual((seen['uid'], seen['euid'], seen['gid']),
+                         (self.nobody.pw_uid, self.nobody.pw_uid, self.nobody.pw_gid))
+        self.assertEqual(seen['groups'],
+                         sorted(set(os.getgrouplist('nobody', self.nobody.pw_gid))))
+        # Not the database, nor the service's environment, nor another
+        # job's output.
+        self.assertEqual(seen['opened'], {path: 'PermissionError' for path in secrets})
+        self.assertEqual(seen['env']['HOME'], self.nobody.pw_dir)
+        # nobody's home does not exist: the root of the file system.
+        self.assertEqual(seen['cwd'], self.nobody.pw_dir if os.path.isdir(self.nobody.pw_dir) else '/')
+        self.assertEqual(seen['env']['LORA_WEBHOOK_SECRET'], secret)
+        self.assertEqual(seen['fds'], [])
+
+        # What the service wrote for it is still the service's.
+        folder = self.job_folder(job_id)
+        for name in ('output.log', 'exit-status'):
+            st = os.stat(os.path.join(folder, name))
+            self.assertEqual((st.st_uid, st.st_mode & 0o777), (0, 0o600), name)
+        with open(os.path.join(folder, 'exit-status')) as f:
+            self.assertEqual(f.read().strip(), '0')
+
+    def test_reattaches_to_a_child_of_another_user_and_cancels_it(self):
+        go = self.path('go')
+        wait = 'echo started; while [ ! -e "$1" ]; do sleep 0.05; done; echo done'
+        done_id, _ = self.create_local(['/bin/sh', '-c', wait, 'sh', go])
+        cancel_id, _ = self.create_local(['/bin/sh', '-c', wait, 'sh', self.path('never')])
+        for job_id in (done_id, cancel_id):
+            self.jobd.wait_status(job_id, 'training')
+        state = json.loads(self.jobd.sql('SELECT provider_state FROM jobs WHERE id = ?', (done_id,))[0][0])
+        with open('/proc/%d/status' % state['pid']) as f:
+            uids = [line.split()[1:] for line in f if line.startswith('Uid:')][0]
+        self.assertEqual(uids, [str(self.nobody.pw_uid)] * 4)
+        # What the service reads to know its child again after a restart:
+        # root may read the environment of nobody's process.
+        with open('/proc/%d/environ' % state['pid'], 'rb') as f:
+            self.assertIn(b'LORA_JOB_ID=%d' % done_id, f.read().split(b'\0'))
+        # The wrapper holds its output and its exit-status file (where the
+        # shell likes, while a command runs), nothing else.
+        fd_dir = '/proc/%d/fd' % state['pid']
+        fds = {int(fd): os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)}
+        log = os.path.join(self.job_folder(done_id), 'output.log')
+        self.assertEqual({fd: fds.pop(fd, None) for fd in (0, 1, 2)}, {0: '/dev/null', 1: log, 2: log})
+        self.assertEqual(list(fds.values()), [os.path.join(self.job_folder(done_id), 'exit-status')])
+
+        self.assertEqual(self.jobd.restart(), 0)
+        # A child the service could not recognise would be failed within a
+        # tick (half a second) of the start.
+        time.sleep(1.5)
+        for job_id in (done_id, cancel_id):
+            self.assertEqual(self.jobd.job(job_id)['status'], 'training')
+
+        with open(go, 'w'):
+            pass
+        self.assertIsNone(self.jobd.wait_status(done_id, 'completed')['error'])
+
+        r = self.jobd.cancel(cancel_id)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json['status'], 'cancelled')
+        pgid = json.loads(self.jobd.sql('SELECT provider_state FROM jobs WHERE id = ?', (cancel_id,))[0][0])['pgid']
+        self.wait_gone(pgid, timeout=2)
+
+
+class LocalDisabledRestartTest(LocalCase):
+    """Jobs of the local provider in the database of a service restarted
+    without --enable-local."""
+
+    PER_TEST = True
+    SLOTS = 1
+
+    def test_running_job_is_watched_and_queued_one_fails(self):
+        go = self.path('go')
+        os.chmod(self.tmp, 0o755)
+        wait = 'echo started; while [ ! -e "$1" ]; do sleep 0.05; done; echo done'
+        running_id, _ = self.create_local(['/bin/sh', '-c', wait, 'sh', go])
+        queued_id, _ = self.create_local(['/bin/sh', '-c', 'echo must not run'])
+        self.jobd.wait_status(running_id, 'training')
+        self.assertEqual(self.jobd.job(queued_id)['status'], 'queued')
+
+        def disable():
+            self.jobd.enable_local = False
+        self.assertEqual(self.jobd.restart_with(disable), 0)
+
+        error = self.assertError(self.jobd.post('/api/training/jobs', self.jobd.job_fields(
+            provider='local', config={'argv': ['/bin/true']})), 400, 'bad_request')
+        self.assertIn('start lora-jobd with --enable-local', error['message'])
+
+        # Its process still runs: watched to its end, holding its slot.
+        time.sleep(1.5)
+        self.assertEqual(self.jobd.job(running_id)['status'], 'training')
+        self.assertEqual(self.jobd.job(queued_id)['status'], 'queued')
+        self.assertIn('Job %d’s local process (process group ' % running_id, self.jobd.stderr_text())
+        self.assertIn('is still running, although the local provider is disabled; '
+                      'it is watched until it ends', self.jobd.stderr_text())
+
+        with open(go, 'w'):
+            pass
+        job = self.jobd.wait_status(running_id, 'completed')
+        self.assertIsNone(job['error'])
+
+        # The queued one never ran anything.
+        job = self.jobd.wait_status(queued_id, 'failed')
+        self.assertEqual(job['error'], 'The local provider is disabled on this service; '
+                                       'start lora-jobd with --enable-local to run local jobs')
+        self.assertFalse(os.path.exists(self.job_folder(queued_id)))
+
+    def test_job_that_ended_while_stopped_is_reported(self):
+        go = self.path('go')
+        os.chmod(self.tmp, 0o755)
+        wait = 'echo started; while [ ! -e "$1" ]; do sleep 0.05; done; echo failing; exit 4'
+        job_id, _ = self.create_local(['/bin/sh', '-c', wait, 'sh', go])
+        self.jobd.wait_status(job_id, 'training')
+        self.assertEqual(self.jobd.stop(), 0)
+        with open(go, 'w'):
+            pass
+        self.wait_content(os.path.join(self.job_folder(job_id), 'exit-status'))
+        self.jobd.enable_local = False
+        self.jobd.start()
+
+        job = self.jobd.wait_status(job_id, 'failed')
+        self.assertEqual(job['error'], 'started\nfailing')
+        self.assertIn('The training process exited with status 4', self.messages(job_id))
 
 
 class LocalGpuTest(LocalCase):

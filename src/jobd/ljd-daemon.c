@@ -150,6 +150,21 @@ ljd_daemon_enable_runpod (LjdDaemon   *self,
   return TRUE;
 }
 
+/* The local provider is always there, so that a job of it that still
+ * runs from an earlier start is watched to its end, but it runs nothing
+ * until this turns it on: anyone with a token could run any command on
+ * this machine. Call before ljd_daemon_start(); see ljd_local_enable()
+ * for @user and @allow_root. */
+gboolean
+ljd_daemon_enable_local (LjdDaemon   *self,
+                         const char  *user,
+                         gboolean     allow_root,
+                         GError     **error)
+{
+  g_return_val_if_fail (LJD_IS_DAEMON (self), FALSE);
+  return ljd_local_enable (self->local, user, allow_root, error);
+}
+
 /* Providers pick up running jobs only once the server listens, because the
  * simulator reports through it. */
 void

@@ -35,6 +35,10 @@ gboolean    ljd_daemon_enable_runpod (LjdDaemon  *self,
                                      const char  *api_url,
                                      const char  *public_url,
                                      GError     **error);
+gboolean    ljd_daemon_enable_local (LjdDaemon   *self,
+                                     const char  *user,
+                                     gboolean     allow_root,
+                                     GError     **error);
 void        ljd_daemon_start        (LjdDaemon   *self);
 void        ljd_daemon_stop         (LjdDaemon   *self);
 const char *ljd_daemon_get_url      (LjdDaemon   *self);

@@ -8,6 +8,11 @@
  * job state itself: it reads what the command prints and posts signed
  * webhook events, as a trainer would.
  *
+ * Whoever holds a token runs any command through it, so it is off unless
+ * the operator turns it on (ljd_local_enable()), and what it starts gets
+ * nothing of the service: a clean environment, no file descriptors but
+ * its output, and with --local-user another user's identity.
+ *
  * Everything a restarted service needs lives on disk, in a folder per job
  * next to the database (local/<job id>/):
  *
@@ -25,7 +30,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <math.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,13 +83,25 @@
 #define EXIT_NAME "exit-status"
 
 /* Runs the command and then writes its status (128 + N when signal N
- * killed it) to $LORA_EXIT_FILE. The command is "$@", never parsed by the
- * shell: argv from the job is passed as the wrapper's arguments. */
-#define WRAPPER_SCRIPT "\"$@\"; echo $? > \"$LORA_EXIT_FILE\""
+ * killed it) to descriptor 3, the exit-status file the service opened: a
+ * child running as another user could not open it by name. The command
+ * itself gets neither that descriptor nor the PWD the shell would export.
+ * It is "$@", never parsed by the shell: argv from the job is passed as
+ * the wrapper's arguments. */
+#define EXIT_FD 3
+#define WRAPPER_SCRIPT "unset PWD; \"$@\" 3>&-; echo $? >&3"
 
 static const char * const reserved_env[] = {
-  "LORA_JOB_ID", "LORA_WEBHOOK_URL", "LORA_WEBHOOK_SECRET", "LORA_EXIT_FILE", NULL
+  "LORA_JOB_ID", "LORA_WEBHOOK_URL", "LORA_WEBHOOK_SECRET", NULL
 };
+
+/* What a child gets when the service's environment has none. */
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define DEFAULT_LANG "C.UTF-8"
+
+/* Capability numbers, from <linux/capability.h>. */
+#define CAP_SETGID_BIT 6
+#define CAP_SETUID_BIT 7
 
 struct _LjdLocal
 {
@@ -93,12 +112,26 @@ struct _LjdLocal
   SoupSession *session;
   GHashTable  *runs;        /* job id -> LocalRun */
   guint        next_serial;
+
+  gboolean     enabled;
+
+  /* --local-user: who the children run as. Read by child_setup() between
+   * fork and exec, where nothing may be looked up any more. */
+  char        *user;        /* NULL: the service's own user */
+  char        *home;
+  uid_t        uid;
+  gid_t        gid;
+  gid_t       *groups;
+  int          n_groups;
+  gboolean     switch_user; /* the service is someone else */
 };
 
 enum {
   PROP_0,
   PROP_SERVICE,
   PROP_GRACE_PERIOD,
+  PROP_ENABLED,
+  PROP_USER,
   N_PROPS
 };
 
@@ -343,13 +376,37 @@ process_is_job (pid_t  pid,
   return FALSE;
 }
 
+/* Between fork and exec: only async-signal-safe calls, and every figure
+ * was looked up before the fork. */
 static void
 child_setup (gpointer user_data)
 {
+  LjdLocal *self = user_data;
+
   /* A session and group of its own: SIGTERM to the group reaches every
    * process of the run and nothing of the service, and a terminal's ^C
    * aimed at the service does not reach the run. */
   setsid ();
+
+  if (self->switch_user)
+    {
+      static const char failed[] = "lora-jobd: cannot switch to the local user; the job was not run\n";
+
+      /* Groups first: they can only be changed while still root. A child
+       * that is not exactly that user, or could become root again, dies
+       * before it runs anything. */
+      if (setgroups ((size_t) self->n_groups, self->groups) != 0 ||
+          setgid (self->gid) != 0 ||
+          setuid (self->uid) != 0 ||
+          getuid () != self->uid || geteuid () != self->uid ||
+          getgid () != self->gid || getegid () != self->gid ||
+          (self->uid != 0 && setuid (0) == 0))
+        {
+          if (write (STDERR_FILENO, failed, sizeof failed - 1) < 0)
+            { /* nowhere left to say it */ }
+          _exit (126);
+        }
+    }
 }
 
 /* Provider state */
@@ -1389,6 +1446,9 @@ ljd_local_finalize (GObject *object)
 
   g_clear_pointer (&self->runs, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->user, g_free);
+  g_clear_pointer (&self->home, g_free);
+  g_clear_pointer (&self->groups, g_free);
 
   G_OBJECT_CLASS (ljd_local_parent_class)->finalize (object);
 }
@@ -1405,6 +1465,8 @@ ljd_local_get_property (GObject    *object,
     {
     case PROP_SERVICE: g_value_set_object (value, self->service); break;
     case PROP_GRACE_PERIOD: g_value_set_uint (value, self->grace_ms); break;
+    case PROP_ENABLED: g_value_set_boolean (value, self->enabled); break;
+    case PROP_USER: g_value_set_string (value, self->user); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1444,6 +1506,14 @@ ljd_local_class_init (LjdLocalClass *klass)
     g_param_spec_uint ("grace-period", NULL, NULL, 0, 10 * 60 * 1000, LJD_LOCAL_DEFAULT_GRACE_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                        G_PARAM_STATIC_STRINGS);
+  /* FALSE until ljd_local_enable(): no job of this provider starts. */
+  properties[PROP_ENABLED] =
+    g_param_spec_boolean ("enabled", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* Who jobs run as; NULL: the service's own user. */
+  properties[PROP_USER] =
+    g_param_spec_string ("user", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -1485,6 +1555,170 @@ ljd_local_get_n_runs (LjdLocal *self)
   return g_hash_table_size (self->runs);
 }
 
+gboolean
+ljd_local_get_enabled (LjdLocal *self)
+{
+  g_return_val_if_fail (LJD_IS_LOCAL (self), FALSE);
+  return self->enabled;
+}
+
+const char *
+ljd_local_get_user (LjdLocal *self)
+{
+  g_return_val_if_fail (LJD_IS_LOCAL (self), NULL);
+  return self->user;
+}
+
+/* Whether a child may take on any uid and gid and then keep nothing of
+ * the service's privileges: root, whose capabilities setuid() to another
+ * user drops (a non-root service with CAP_SETUID would keep them, which
+ * child_setup() refuses), and a root that still has CAP_SETUID and
+ * CAP_SETGID, which a unit with a narrow CapabilityBoundingSet= lacks.
+ * Without /proc, root is taken to have them. */
+static gboolean
+can_switch_user (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+  guint64 caps;
+
+  if (geteuid () != 0)
+    return FALSE;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      !(line = strstr (status, "\nCapEff:")))
+    return TRUE;
+
+  caps = g_ascii_strtoull (line + strlen ("\nCapEff:"), NULL, 16);
+  return (caps & (G_GUINT64_CONSTANT (1) << CAP_SETUID_BIT)) != 0 &&
+         (caps & (G_GUINT64_CONSTANT (1) << CAP_SETGID_BIT)) != 0;
+}
+
+static gboolean
+look_up_user (LjdLocal    *self,
+              const char  *name,
+              GError     **error)
+{
+  struct passwd pwd, *found = NULL;
+  long size = sysconf (_SC_GETPW_R_SIZE_MAX);
+  g_autofree char *buffer = NULL;
+  g_autofree gid_t *groups = NULL;
+  int n_groups = 16, result;
+
+  if (size <= 0)
+    size = 16384;
+
+  /* ERANGE: a passwd entry longer than the system says they are. */
+  do
+    {
+      g_free (buffer);
+      buffer = g_malloc ((gsize) size);
+      result = getpwnam_r (name, &pwd, buffer, (size_t) size, &found);
+      size *= 2;
+    }
+  while (result == ERANGE && size <= 1024 * 1024);
+
+  if (found == NULL && result != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (result),
+                   _("Cannot look up the user “%s” to run local jobs as: %s"),
+                   name, g_strerror (result));
+      return FALSE;
+    }
+  if (found == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("There is no user “%s” to run local jobs as"), name);
+      return FALSE;
+    }
+
+  /* The user's groups, as a login would give them. */
+  groups = g_new (gid_t, n_groups);
+  while (getgrouplist (name, pwd.pw_gid, groups, &n_groups) < 0)
+    {
+      if (n_groups > 65536)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       _("Cannot read the groups of the user “%s”"), name);
+          return FALSE;
+        }
+      n_groups = MAX (n_groups, 16) * 2;
+      groups = g_renew (gid_t, groups, n_groups);
+    }
+
+  g_free (self->user);
+  g_free (self->home);
+  g_free (self->groups);
+  self->user = g_strdup (name);
+  self->home = g_strdup (pwd.pw_dir != NULL && pwd.pw_dir[0] == '/' ? pwd.pw_dir : "/");
+  self->uid = pwd.pw_uid;
+  self->gid = pwd.pw_gid;
+  self->groups = g_steal_pointer (&groups);
+  self->n_groups = n_groups;
+
+  return TRUE;
+}
+
+/**
+ * ljd_local_enable:
+ * @user: (nullable): the user jobs run as, or %NULL for the service's own
+ * @allow_root: whether jobs may run as root without @user naming root
+ *
+ * Turns the provider on: until then every local job is refused. Call
+ * before the service resumes its jobs.
+ *
+ * A service running as root refuses (unless @allow_root) to run what any
+ * token holder asks as root too: it needs @user. With @user, the children
+ * take on that user's uid, gid and groups, which needs a service running
+ * as root (with CAP_SETUID and CAP_SETGID) when that is another user.
+ */
+gboolean
+ljd_local_enable (LjdLocal    *self,
+                  const char  *user,
+                  gboolean     allow_root,
+                  GError     **error)
+{
+  g_return_val_if_fail (LJD_IS_LOCAL (self), FALSE);
+  g_return_val_if_fail (user == NULL || *user != '\0', FALSE);
+
+  if (user == NULL && geteuid () == 0 && !allow_root)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                           _("The service runs as root, so local jobs would run as root too. "
+                             "Pass --local-user NAME to run them as the user NAME "
+                             "(--local-user root if you really mean root)"));
+      return FALSE;
+    }
+
+  if (user != NULL)
+    {
+      if (!look_up_user (self, user, error))
+        return FALSE;
+
+      /* Another user than the service's own, which the kernel must let
+       * the child become; refused now rather than at every job. */
+      self->switch_user = self->uid != geteuid () || self->gid != getegid ();
+      if (self->switch_user && !can_switch_user ())
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                       _("Local jobs cannot run as “%s”: switching to another user needs a "
+                         "service that runs as root, with CAP_SETUID and CAP_SETGID"),
+                       user);
+          g_clear_pointer (&self->user, g_free);
+          g_clear_pointer (&self->home, g_free);
+          g_clear_pointer (&self->groups, g_free);
+          self->switch_user = FALSE;
+          return FALSE;
+        }
+    }
+
+  self->enabled = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENABLED]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER]);
+
+  return TRUE;
+}
+
 /* LjdProvider */
 
 static const char *
@@ -1498,7 +1732,19 @@ ljd_local_validate_config (LjdProvider  *provider,
                            LpJob        *job,
                            GError      **error)
 {
+  LjdLocal *self = LJD_LOCAL (provider);
   g_auto(LocalConfig) config = { 0 };
+
+  /* Its own words, not a config problem: the service passes this one on
+   * as it is (see ljd_service_create_job()). */
+  if (!self->enabled)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           _("The local provider is disabled on this service: a local job runs "
+                             "any command on the service’s machine. To allow local jobs, start "
+                             "lora-jobd with --enable-local"));
+      return FALSE;
+    }
 
   return local_config_parse (lp_job_get_config (job), &config, error);
 }
@@ -1513,6 +1759,62 @@ job_folder (LjdLocal *self,
   g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
 
   return g_build_filename (absolute, "local", id, NULL);
+}
+
+/* Everything the child's environment holds. Nothing comes from the
+ * service's own but PATH and LANG: it holds secrets (RUNPOD_API_KEY, a
+ * token, whatever the operator's shell had), and the child is anyone with
+ * a token. */
+static GStrv
+child_environment (LjdLocal          *self,
+                   const LocalConfig *config,
+                   const char        *job_id,
+                   const char        *url,
+                   const char        *webhook_secret)
+{
+  GStrv env = NULL;
+  const char *path = g_getenv ("PATH");
+  const char *lang = g_getenv ("LANG");
+  const char *home;
+
+  if (self->user != NULL)
+    home = self->home;
+  else if (!(home = g_getenv ("HOME")))
+    home = g_get_home_dir ();
+
+  env = g_environ_setenv (env, "PATH", path != NULL && *path != '\0' ? path : DEFAULT_PATH, TRUE);
+  env = g_environ_setenv (env, "HOME", home, TRUE);
+  env = g_environ_setenv (env, "LANG", lang != NULL && *lang != '\0' ? lang : DEFAULT_LANG, TRUE);
+  /* Python buffers stdout into a file by the block, which would hold back
+   * the Trainer's logs for minutes; the job's env may still say otherwise. */
+  env = g_environ_setenv (env, "PYTHONUNBUFFERED", "1", TRUE);
+
+  for (guint i = 0; config->env_names[i] != NULL; i++)
+    env = g_environ_setenv (env, config->env_names[i], config->env_values[i], TRUE);
+
+  env = g_environ_setenv (env, "LORA_JOB_ID", job_id, TRUE);
+  env = g_environ_setenv (env, "LORA_WEBHOOK_URL", url, TRUE);
+  env = g_environ_setenv (env, "LORA_WEBHOOK_SECRET", webhook_secret, TRUE);
+
+  return env;
+}
+
+static int
+open_output (const char  *path,
+             int          flags,
+             GError     **error)
+{
+  int fd;
+
+  if ((fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | flags, 0600)) < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create the file %s: %s"), path, g_strerror (saved));
+    }
+
+  return fd;
 }
 
 static void
@@ -1531,9 +1833,20 @@ spawn (LjdLocal   *self,
   g_autofree char *exit_path = g_build_filename (folder, EXIT_NAME, NULL);
   g_autofree char *url = ljd_service_get_webhook_url (self->service, job_id);
   g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
-  const char *gpus;
+  g_auto(GStrv) env = NULL;
+  const char *gpus, *identifier;
   LocalRun *run;
-  int fd;
+  int log_fd, exit_fd;
+
+  /* Queued while the provider was on, and the service restarted without
+   * it: nothing of a job runs unless the operator allows it. */
+  if (!self->enabled)
+    {
+      ljd_service_provider_failed (self->service, job_id,
+                                   _("The local provider is disabled on this service; "
+                                     "start lora-jobd with --enable-local to run local jobs"));
+      return;
+    }
 
   if (!local_config_parse (lp_job_get_config (job), &config, &error))
     {
@@ -1543,6 +1856,7 @@ spawn (LjdLocal   *self,
       return;
     }
 
+  /* Only the service enters it: the child writes through descriptors. */
   if (g_mkdir_with_parents (folder, 0700) != 0)
     {
       int saved = errno;
@@ -1552,33 +1866,29 @@ spawn (LjdLocal   *self,
       return;
     }
 
-  /* A status left by an earlier run of the same id would be read as ours. */
-  g_unlink (exit_path);
-
-  if ((fd = g_open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600)) < 0)
+  /* Truncated: a status left by an earlier run of the same id would be
+   * read as ours. */
+  if ((log_fd = open_output (log_path, O_APPEND, &error)) < 0 ||
+      (exit_fd = open_output (exit_path, 0, &error)) < 0)
     {
-      int saved = errno;
-      g_autofree char *message = g_strdup_printf (_("Cannot create the log file %s: %s"),
-                                                  log_path, g_strerror (saved));
-      ljd_service_provider_failed (self->service, job_id, message);
+      if (log_fd >= 0)
+        close (log_fd);
+      ljd_service_provider_failed (self->service, job_id, error->message);
       return;
     }
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_take_stdout_fd (launcher, fd);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_take_stdout_fd (launcher, log_fd);
+  g_subprocess_launcher_take_fd (launcher, exit_fd, EXIT_FD);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, self, NULL);
   if (config.cwd != NULL)
     g_subprocess_launcher_set_cwd (launcher, config.cwd);
+  else if (self->user != NULL)
+    /* The service's folder is none of that user's business. */
+    g_subprocess_launcher_set_cwd (launcher, g_file_test (self->home, G_FILE_TEST_IS_DIR) ? self->home : "/");
 
-  /* Python buffers stdout into a file by the block, which would hold back
-   * the Trainer's logs for minutes; the job's env may still say otherwise. */
-  g_subprocess_launcher_setenv (launcher, "PYTHONUNBUFFERED", "1", FALSE);
-  for (guint i = 0; config.env_names[i] != NULL; i++)
-    g_subprocess_launcher_setenv (launcher, config.env_names[i], config.env_values[i], TRUE);
-  g_subprocess_launcher_setenv (launcher, "LORA_JOB_ID", id, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LORA_WEBHOOK_URL", url, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LORA_WEBHOOK_SECRET", webhook_secret, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LORA_EXIT_FILE", exit_path, TRUE);
+  env = child_environment (self, &config, id, url, webhook_secret);
+  g_subprocess_launcher_set_environ (launcher, env);
 
   argv = g_ptr_array_new ();
   g_ptr_array_add (argv, (char *) "/bin/sh");
@@ -1599,10 +1909,14 @@ spawn (LjdLocal   *self,
 
   run = local_run_new (self, job, webhook_secret, folder);
   run->process = g_object_ref (process);
-  run->pid = run->pgid = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10);
+  /* GLib reaps the child on its own thread, and forgets its pid then: a
+   * command that ends at once (no such program) may be gone already. Its
+   * wait status is still to come, and there is no group left to stop. */
+  if ((identifier = g_subprocess_get_identifier (process)) != NULL)
+    run->pid = run->pgid = (pid_t) g_ascii_strtoll (identifier, NULL, 10);
   /* The GPUs the job was given, if it was given some by number. */
   gpus = g_strv_contains ((const char * const *) config.env_names, "CUDA_VISIBLE_DEVICES")
-         ? g_subprocess_launcher_getenv (launcher, "CUDA_VISIBLE_DEVICES") : NULL;
+         ? g_environ_getenv (env, "CUDA_VISIBLE_DEVICES") : NULL;
   if (gpus != NULL && gpus[0] != '\0' && strspn (gpus, "0123456789,") == strlen (gpus))
     run->gpu_ids = g_strdup (gpus);
 
@@ -1643,6 +1957,16 @@ reattach (LjdLocal   *self,
     {
       run->exited = TRUE;
       run->died_while_stopped = TRUE;
+    }
+  else if (!self->enabled)
+    {
+      /* Started while the provider was on. Failing the job would leave its
+       * process running unseen, holding its GPU while the next job takes
+       * the slot; killing it would lose the work. Watching runs nothing
+       * new, and a cancel still stops it. */
+      g_message ("Job %" G_GINT64_FORMAT "’s local process (process group %d) is still running, "
+                 "although the local provider is disabled; it is watched until it ends",
+                 job_id, (int) run->pgid);
     }
 
   g_hash_table_replace (self->runs, &run->job_id, run);

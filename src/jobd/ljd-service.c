@@ -1757,8 +1757,13 @@ ljd_service_create_job (LjdService   *self,
   /* Validated on the whole job: a config may be wrong only for its job. */
   if (!ljd_provider_validate_config (provider, job, &local_error))
     {
-      ljd_service_invalid (error, _("“config” is not valid for the %s provider: %s"),
-                           provider_name, local_error->message);
+      /* A provider that takes no job at all (one the operator left off)
+       * says why in its own words; the config is not to blame. */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+        ljd_service_invalid (error, "%s", local_error->message);
+      else
+        ljd_service_invalid (error, _("“config” is not valid for the %s provider: %s"),
+                             provider_name, local_error->message);
       return NULL;
     }
 

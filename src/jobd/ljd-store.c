@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "lp-decimate.h"
 #include "lp-json.h"
@@ -345,6 +346,10 @@ ljd_store_open (const char  *path,
       return NULL;
     }
 
+  /* It holds every job's webhook secret: its owner's only, whatever the
+   * umask; sqlite gives its -wal and -shm files the same mode. */
+  if (path[0] != '\0' && !g_str_equal (path, ":memory:"))
+    g_chmod (path, 0600);
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, 5000);
   sqlite3_create_function (self->db, "lp_casefold", 1,

@@ -136,6 +136,7 @@ main (int    argc,
   g_autofree char *runpod_url = NULL;
   g_autofree char *public_url = NULL;
   g_autofree char *runpod_key = NULL;
+  g_autofree char *local_user = NULL;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(LjdDaemon) daemon = NULL;
@@ -145,7 +146,7 @@ main (int    argc,
   double header_timeout = -1, idle_timeout = -1;
   LjdLimits limits = LJD_LIMITS_DEFAULT;
   double time_scale = 1.0;
-  gboolean demo = FALSE, version = FALSE;
+  gboolean demo = FALSE, version = FALSE, enable_local = FALSE;
   guint port = 8787;
   GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
@@ -172,6 +173,10 @@ main (int    argc,
       N_("Seconds a client has to send a request's headers, and may pause while sending its body (default 10)"), N_("SECONDS") },
     { "idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &idle_timeout,
       N_("Seconds a kept-alive connection may wait for its next request (default 30)"), N_("SECONDS") },
+    { "enable-local", 0, 0, G_OPTION_ARG_NONE, &enable_local,
+      N_("Enable the local provider: anyone with a token may then run any command on this machine"), NULL },
+    { "local-user", 0, 0, G_OPTION_ARG_STRING, &local_user,
+      N_("Run local jobs as the user NAME (needed when the service runs as root)"), N_("NAME") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -246,6 +251,17 @@ main (int    argc,
     limits.header_timeout_ms = limits.body_idle_timeout_ms = (guint) (header_timeout * 1000);
   if (idle_timeout != -1)
     limits.idle_timeout_ms = (guint) (idle_timeout * 1000);
+  if (local_user != NULL && !enable_local)
+    {
+      g_printerr (_("lora-jobd: --local-user is for the local provider: add --enable-local\n"));
+      return 2;
+    }
+
+  if (local_user != NULL && *local_user == '\0')
+    {
+      g_printerr (_("lora-jobd: --local-user needs a user name\n"));
+      return 2;
+    }
 
   if (listen == NULL)
     host = g_strdup ("127.0.0.1");
@@ -265,11 +281,23 @@ main (int    argc,
       return 2;
     }
 
-  if ((daemon = ljd_daemon_new (db, (guint) slots, time_scale, &error)) != NULL)
-    ljd_server_set_limits (ljd_daemon_get_server (daemon), &limits);
+  if (!(daemon = ljd_daemon_new (db, (guint) slots, time_scale, &error)))
+    {
+      g_printerr ("lora-jobd: %s\n", error->message);
+      return 1;
+    }
 
-  if (daemon == NULL ||
-      (runpod_key != NULL &&
+  ljd_server_set_limits (ljd_daemon_get_server (daemon), &limits);
+
+  /* A mistake in the options, like the checks above, before anything of
+   * a job runs or the address is taken. */
+  if (enable_local && !ljd_daemon_enable_local (daemon, local_user, FALSE, &error))
+    {
+      g_printerr ("lora-jobd: %s\n", error->message);
+      return 2;
+    }
+
+  if ((runpod_key != NULL &&
        !ljd_daemon_enable_runpod (daemon, runpod_key, runpod_url, public_url, &error)) ||
       (demo && !ljd_daemon_seed_demo (daemon, &error)) ||
       !ljd_daemon_listen (daemon, host, port, &error))

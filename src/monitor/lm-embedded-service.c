@@ -109,7 +109,10 @@ service_thread (gpointer data)
 
   g_main_context_push_thread_default (self->context);
 
+  /* Its only user is the desktop's owner, through the token it issues
+   * itself: local jobs are that user's own commands, as that user. */
   if (!(daemon = ljd_daemon_new (self->db_path, 3, self->time_scale, &error)) ||
+      !ljd_daemon_enable_local (daemon, NULL, TRUE, &error) ||
       (self->demo && !ljd_daemon_seed_demo (daemon, &error)) ||
       !(token = ljd_daemon_issue_token (daemon, g_get_user_name (), TRUE, &error)) ||
       !ljd_daemon_listen (daemon, "127.0.0.1", 0, &error))
