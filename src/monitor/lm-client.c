@@ -15,6 +15,9 @@
 /* Backoff of the health check while the service is unreachable. */
 static const guint retry_delays_s[] = { 5, 10, 20, 40, 60 };
 
+/* ::reconnected refreshes every view: at most this often (µs). */
+#define RECONNECTED_MIN_INTERVAL (5 * G_USEC_PER_SEC)
+
 struct _LmClient
 {
   GObject      parent_instance;
@@ -26,6 +29,7 @@ struct _LmClient
   char        *last_error;
 
   gint64       retry_at;       /* monotonic µs of the next health check */
+  gint64       reconnected_at; /* monotonic µs of the last ::reconnected */
   guint        retry_id;
   guint        retry_index;
   guint        reachable : 1;
@@ -258,12 +262,22 @@ set_reachable (LmClient   *self,
    * can say at once when the next attempt comes. */
   if (reachable)
     {
+      gint64 now = g_get_monotonic_time ();
+
       g_clear_handle_id (&self->retry_id, g_source_remove);
       self->retry_index = 0;
       self->retry_at = 0;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_AT]);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
-      g_signal_emit (self, signals[RECONNECTED], 0);
+
+      /* A gateway that fails some routes and not others flips this on
+       * every answer; refreshing every view on each flip would be a storm
+       * of requests, each refresh cancelling the last. */
+      if (self->reconnected_at == 0 || now - self->reconnected_at >= RECONNECTED_MIN_INTERVAL)
+        {
+          self->reconnected_at = now;
+          g_signal_emit (self, signals[RECONNECTED], 0);
+        }
     }
   else
     {
@@ -481,10 +495,10 @@ return_unreachable (GTask        *task,
                            self->base_url, error->message);
 }
 
-/* The whole answer is in (or, past its limit, as much as was kept). */
+/* An answer of the service itself, good or bad. */
 static void
-answer_read (GTask  *task,
-             GBytes *body)
+return_answer (GTask  *task,
+               GBytes *body)
 {
   LmClient *self = g_task_get_source_object (task);
   RequestData *data = g_task_get_task_data (task);
@@ -495,21 +509,6 @@ answer_read (GTask  *task,
   gpointer parsed;
   gsize len;
   const char *bytes;
-
-  /* A gateway in front of the service that cannot reach it counts as the
-   * service being away, not as the service failing. */
-  if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
-      status == SOUP_STATUS_GATEWAY_TIMEOUT)
-    {
-      g_autoptr(GError) gateway = error_for_status (self, msg, data->too_large ? NULL : body);
-
-      set_reachable (self, FALSE, gateway->message);
-      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
-                               "%s", gateway->message);
-      return;
-    }
-
-  set_reachable (self, TRUE, NULL);
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
@@ -553,6 +552,34 @@ answer_read (GTask  *task,
     }
 
   g_task_return_pointer (task, parsed, data->free_result);
+}
+
+/* The whole answer is in (or, past its limit, as much as was kept). */
+static void
+answer_read (GTask  *task,
+             GBytes *body)
+{
+  g_autoptr(LmClient) self = g_object_ref (g_task_get_source_object (task));
+  RequestData *data = g_task_get_task_data (task);
+  guint status = soup_message_get_status (data->msg);
+
+  /* A gateway in front of the service that cannot reach it counts as the
+   * service being away, not as the service failing. */
+  if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
+      status == SOUP_STATUS_GATEWAY_TIMEOUT)
+    {
+      g_autoptr(GError) gateway = error_for_status (self, data->msg, data->too_large ? NULL : body);
+
+      set_reachable (self, FALSE, gateway->message);
+      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
+                               "%s", gateway->message);
+      return;
+    }
+
+  /* The answer first: views refresh when the service is back, which
+   * cancels what they are waiting for, and this answer must not be it. */
+  return_answer (task, body);
+  set_reachable (self, TRUE, NULL);
 }
 
 static void
@@ -1041,10 +1068,37 @@ parse_export (JsonObject  *object,
   JsonArray *events = NULL;
   JsonObject *job = NULL;
 
-  /* Checked, so a file saved as an export is one. */
+  g_autoptr(LpJob) parsed = NULL;
+
+  /* Checked as thoroughly as the views check a job and a page of events,
+   * so a file saved as an export is one. */
   if (!lp_json_get_object (object, "job", TRUE, &job, error) ||
       !lp_json_get_array (object, "events", TRUE, &events, error))
     return NULL;
+
+  if (!(parsed = lp_job_new_from_json (job, error)))
+    {
+      g_prefix_error (error, "job: ");
+      return NULL;
+    }
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonNode *node = json_array_get_element (events, i);
+      g_autoptr(LpEvent) event = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_TYPE,
+                       _("events[%u] must be an object"), i);
+          return NULL;
+        }
+      if (!(event = lp_event_new_from_json (json_node_get_object (node), error)))
+        {
+          g_prefix_error (error, "events[%u]: ", i);
+          return NULL;
+        }
+    }
 
   return json_object_ref (object);
 }
