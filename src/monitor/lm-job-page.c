@@ -721,6 +721,8 @@ lm_job_page_load (LmJobPage *self,
       gtk_label_set_label (self->updated_label, "");
       for (guint i = 0; i < N_METRICS; i++)
         lm_metric_row_set_values (self->metrics[i], NAN, NAN);
+      /* No Cancel Job for a job not seen yet, or one that cannot be shown. */
+      gtk_stack_set_visible_child_name (self->cancel_stack, "none");
       gtk_stack_set_visible_child_name (self->stack, "loading");
     }
 
