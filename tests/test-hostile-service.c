@@ -210,14 +210,10 @@ two_frames (gpointer data)
   return *(guint *) data >= 2;
 }
 
-/* Draws @window as it is now: a frame on screen, then a snapshot of the
- * whole window, which runs every widget's drawing code. */
+/* Waits for @window to be laid out and drawn as it is now. */
 static void
 draw (GtkWidget *window)
 {
-  g_autoptr(GdkPaintable) paintable = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderNode *node;
   guint frames = 0;
   guint id = gtk_widget_add_tick_callback (window, tick_cb_count, &frames, NULL);
 
@@ -228,13 +224,6 @@ draw (GtkWidget *window)
    * 1000 slots side by side were 112 000 pixels, an X error that ends the app. */
   if (gtk_widget_get_width (window) > 1440 || gtk_widget_get_height (window) > 1000)
     g_error ("The window grew to %d × %d", gtk_widget_get_width (window), gtk_widget_get_height (window));
-
-  paintable = gtk_widget_paintable_new (window);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot),
-                          gtk_widget_get_width (window), gtk_widget_get_height (window));
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_clear_pointer (&node, gsk_render_node_unref);
 }
 
 /* Walks the loss chart with the keyboard's actions and zooms it, so the
@@ -535,10 +524,7 @@ run_case (gconstpointer data)
              lm_event_log_get_state (LM_EVENT_LOG (lm_job_page_get_event_log (v.page))));
   log = LM_EVENT_LOG (lm_job_page_get_event_log (v.page));
   check_view (GTK_WIDGET (log), lm_event_log_get_state (log), "events", e, "event log");
-  draw (GTK_WIDGET (v.window));
   work_chart (v.page);
-  draw (GTK_WIDGET (v.window));
-  lm_job_page_set_tab (v.page, "events");
   draw (GTK_WIDGET (v.window));
 
   {
