@@ -60,6 +60,7 @@ static const char * const case_names[HOSTILE_N_CASES] = {
   [HOSTILE_DEEP_OK] = "deep-ok",
   [HOSTILE_MARKUP] = "markup",
   [HOSTILE_INVALID_UTF8] = "invalid-utf8",
+  [HOSTILE_LONE_SURROGATE] = "lone-surrogate",
   [HOSTILE_HTML_500] = "html-500",
   [HOSTILE_MARKUP_500] = "markup-500",
   [HOSTILE_HTML_502] = "html-502",
@@ -456,6 +457,13 @@ hostile_spoil (const char  *document,
           g_free (out);
           out = insert_after_brace (document, "\"bad\":\"\xff\xfe\"");
         }
+      break;
+
+    case HOSTILE_LONE_SURROGATE:
+      /* json-glib refuses it with an error that quotes the bytes it made of
+       * it, which are not UTF-8. (A lone high surrogate, "\ud800", it lets
+       * through as invalid UTF-8: that is for a strict reader to refuse.) */
+      out = insert_after_brace (document, "\"lone\":\"\\udc00\"");
       break;
 
     case HOSTILE_HTML_500:

@@ -32,6 +32,7 @@ typedef enum {
   HOSTILE_DEEP_OK,          /* a config 40 deep: within the limit */
   HOSTILE_MARKUP,           /* valid, with markup in every text */
   HOSTILE_INVALID_UTF8,     /* valid JSON but for bytes that are not UTF-8 */
+  HOSTILE_LONE_SURROGATE,   /* a lone low surrogate escape, which json-glib quotes as bytes */
   HOSTILE_HTML_500,         /* 500 with an HTML page */
   HOSTILE_MARKUP_500,       /* 500 with a JSON error whose message is markup */
   HOSTILE_HTML_502,         /* 502 with an HTML page: a gateway without its service */

@@ -249,7 +249,7 @@ set_reachable (LmClient   *self,
   if (g_strcmp0 (self->last_error, error_message) != 0)
     {
       g_free (self->last_error);
-      self->last_error = g_strdup (error_message);
+      self->last_error = error_message != NULL ? g_utf8_make_valid (error_message, -1) : NULL;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);
     }
 
@@ -451,6 +451,18 @@ attachment_name (SoupMessage *msg)
   return g_strdup (name);
 }
 
+/* Messages are shown in labels, which take only UTF-8: a JSON string with
+ * a lone surrogate escape, a reason phrase or json-glib's own error (which
+ * quotes the bytes it choked on) may be anything. */
+static GError *
+error_new_valid (LmClientError  code,
+                 const char    *message)
+{
+  g_autofree char *valid = g_utf8_make_valid (message, -1);
+
+  return g_error_new_literal (LM_CLIENT_ERROR, code, valid);
+}
+
 static GError *
 error_for_status (LmClient    *self,
                   SoupMessage *msg,
@@ -480,7 +492,7 @@ error_for_status (LmClient    *self,
       break;
     }
 
-  return g_error_new_literal (LM_CLIENT_ERROR, code, message);
+  return error_new_valid (code, message);
 }
 
 static void
@@ -489,10 +501,11 @@ return_unreachable (GTask        *task,
 {
   LmClient *self = g_task_get_source_object (task);
 
+  g_autofree char *text = g_strdup_printf (_("Can't reach the job service at %s: %s"),
+                                           self->base_url, error->message);
+
   set_reachable (self, FALSE, error->message);
-  g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
-                           _("Can't reach the job service at %s: %s"),
-                           self->base_url, error->message);
+  g_task_return_error (task, error_new_valid (LM_CLIENT_ERROR_UNREACHABLE, text));
 }
 
 /* An answer of the service itself, good or bad. */
@@ -535,8 +548,10 @@ return_answer (GTask  *task,
   if (!(root = lp_json_parse_object (bytes, len, &error)) ||
       !(parsed = data->parse (root, &error)))
     {
-      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_PROTOCOL,
-                               _("The job service sent something unexpected: %s"), error->message);
+      g_autofree char *text = g_strdup_printf (_("The job service sent something unexpected: %s"),
+                                               error->message);
+
+      g_task_return_error (task, error_new_valid (LM_CLIENT_ERROR_PROTOCOL, text));
       return;
     }
 
