@@ -500,7 +500,6 @@ return_unreachable (GTask        *task,
                     const GError *error)
 {
   LmClient *self = g_task_get_source_object (task);
-
   g_autofree char *text = g_strdup_printf (_("Can't reach the job service at %s: %s"),
                                            self->base_url, error->message);
 
@@ -639,6 +638,11 @@ read_cb (GObject      *object,
 
   if (chunk == NULL)
     {
+      /* Closed here rather than when the task goes, which would close it
+       * synchronously. */
+      close_unread (data->stream);
+      g_clear_object (&data->stream);
+
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
       else
