@@ -528,6 +528,11 @@ stream_next (SoupServerMessage *msg,
       soup_message_body_append_bytes (body, part);
     }
   stream->sent += n;
+
+  /* Counted as it goes: the client may be done long before the stream. */
+  g_mutex_lock (&stream->self->lock);
+  stream->self->max_streamed = MAX (stream->self->max_streamed, stream->sent);
+  g_mutex_unlock (&stream->self->lock);
 }
 
 static void

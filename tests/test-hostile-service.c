@@ -542,6 +542,10 @@ run_case (gconstpointer data)
   if (e->which != HOSTILE_HUGE_CHUNKED)
     check_export (log, e);
 
+  /* The four status pages and the toasts of the view and the export. */
+  if (e->which == HOSTILE_MARKUP_500)
+    g_assert_cmpuint (assert_markup_literal (GTK_WIDGET (v.window)), >=, 5);
+
   if (e->which == HOSTILE_MARKUP)
     {
       guint n = assert_markup_literal (GTK_WIDGET (v.window));
@@ -553,14 +557,15 @@ run_case (gconstpointer data)
         g_printerr ("  %u labels show the markup literally\n", n);
     }
 
-  /* The service streamed no further than the limit and a chunk or so. */
+  /* The service streamed no further than the limit and what the sockets'
+   * buffers hold (a few MiB on loopback), far from its 100 MiB. */
   if (e->which == HOSTILE_HUGE_DECLARED || e->which == HOSTILE_HUGE_CHUNKED || e->which == HOSTILE_HUGE_ERROR)
     {
       guint64 streamed = hostile_service_get_max_streamed (service);
 
       if (g_test_verbose ())
         g_printerr ("  at most %" G_GUINT64_FORMAT " bytes streamed to one request\n", streamed);
-      g_assert_cmpuint (streamed, <, (guint64) (e->which == HOSTILE_HUGE_CHUNKED ? 40 : 16) * 1024 * 1024);
+      g_assert_cmpuint (streamed, <, (guint64) (e->which == HOSTILE_HUGE_CHUNKED ? 48 : 16) * 1024 * 1024);
     }
 
   if (g_test_verbose ())
