@@ -181,6 +181,10 @@ test_format_value (void)
   assert_text (lp_axis_format_value (2, 0.5), "2.0");
   assert_text (lp_axis_format_value (0.6000000000000001, 0.2), "0.6");
   assert_text (lp_axis_format_value (0.15, 0.05), "0.15");
+  /* Huge values take an exponent rather than saturate. */
+  assert_text (lp_axis_format_value (1e308, 2e307), "1e+308");
+  assert_text (lp_axis_format_value (-2.5e20, 1e20), "-2.5e+20");
+  assert_text (lp_axis_format_loss (9.99e14, 0), "999,000,000,000,000");
   assert_text (lp_axis_format_value (2, 1), "2");
   assert_text (lp_axis_format_value (1500, 500), "1,500");
   assert_text (lp_axis_format_value (-0.5, 0.5), "-0.5");

@@ -284,6 +284,8 @@ test_progress_texts (void)
     { lp_format_metric (1.5), "1.50" },
     { lp_format_metric (87), "87.0" },
     { lp_format_metric (NAN), "—" },
+    { lp_format_metric (1234567.0), "1.23e+06" },
+    { lp_format_metric (-1e308), "-1e+308" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -221,8 +221,22 @@ format_fixed (double value,
   g_autofree char *whole_text = NULL;
   g_autofree char *number = NULL;
 
-  /* Past 2^63 the integer part cannot be held; axes never get there, so
-   * saturating is enough.
+  /* Past 10^15 digits say less than an exponent: a diverged loss of 1e308
+   * reads "1e+308", not as the same saturated number for every tick.
+   */
+  if (fabs (value) >= 1e15)
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      g_auto(GStrv) parts = NULL;
+
+      g_ascii_formatd (buf, sizeof buf, "%.3g", value);
+      parts = g_strsplit (buf, ".", 2);
+      /* Translators: the decimal separator in numbers such as "0.342". */
+      return g_strjoinv (C_("number", "."), parts);
+    }
+
+  /* Many decimals of a large value still overflow 2^63 units; axes never
+   * show those, so saturating is enough.
    */
   if (rounded >= 9.2e18)
     rounded = 9.2e18;

@@ -577,8 +577,9 @@ lp_format_metric (double value)
   if (magnitude == 0)
     return g_strdup ("0");
 
-  /* Below 0.0001 the zeros hide the digits; 8.65e-06 reads better. */
-  if (magnitude < 1e-4)
+  /* Below 0.0001 the zeros hide the digits; 8.65e-06 reads better. So
+   * does 1e+308 than 309 digits, which also would not fit the buffer. */
+  if (magnitude < 1e-4 || magnitude >= 1e6)
     {
       g_ascii_formatd (buf, sizeof buf, "%.3g", value);
       return localize_point (buf);

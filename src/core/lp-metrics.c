@@ -162,11 +162,45 @@ parse_series (JsonObject    *object,
   g_array_set_size (data->values, n);
   for (guint i = 0; i < n; i++)
     {
+      JsonNode *s = json_array_get_element (steps, i);
       JsonNode *v = json_array_get_element (values, i);
+      GType s_type = JSON_NODE_HOLDS_VALUE (s) ? json_node_get_value_type (s) : G_TYPE_INVALID;
+      GType v_type = JSON_NODE_HOLDS_VALUE (v) ? json_node_get_value_type (v) : G_TYPE_INVALID;
 
-      g_array_index (data->steps, gint64, i) = json_array_get_int_element (steps, i);
-      g_array_index (data->values, double, i) =
-        JSON_NODE_HOLDS_VALUE (v) ? json_node_get_double (v) : NAN;
+      /* Read by type, never by json-glib's getters on a guess: those are
+       * criticals (or a silent 0) on anything else. */
+      gint64 step = -1;
+
+      /* As lp_json_get_int(): 850.0 is a whole number, 850.5 is not. */
+      if (s_type == G_TYPE_INT64)
+        step = json_node_get_int (s);
+      else if (s_type == G_TYPE_DOUBLE)
+        {
+          double d = json_node_get_double (s);
+
+          if (d >= 0 && d < 9.0e15 && d == floor (d))
+            step = (gint64) d;
+        }
+      if (step < 0)
+        {
+          g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_TYPE,
+                       _("Series “%s”: step %u must be a whole number from 0"), name, i + 1);
+          return FALSE;
+        }
+      g_array_index (data->steps, gint64, i) = step;
+
+      if (JSON_NODE_HOLDS_NULL (v))
+        g_array_index (data->values, double, i) = NAN;
+      else if (v_type == G_TYPE_DOUBLE)
+        g_array_index (data->values, double, i) = json_node_get_double (v);
+      else if (v_type == G_TYPE_INT64)
+        g_array_index (data->values, double, i) = (double) json_node_get_int (v);
+      else
+        {
+          g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_TYPE,
+                       _("Series “%s”: value %u must be a number or null"), name, i + 1);
+          return FALSE;
+        }
     }
 
   return TRUE;

@@ -15,6 +15,9 @@
 /* Backoff of the health check while the service is unreachable. */
 static const guint retry_delays_s[] = { 5, 10, 20, 40, 60 };
 
+/* ::reconnected refreshes every view: at most this often (µs). */
+#define RECONNECTED_MIN_INTERVAL (5 * G_USEC_PER_SEC)
+
 struct _LmClient
 {
   GObject      parent_instance;
@@ -26,6 +29,7 @@ struct _LmClient
   char        *last_error;
 
   gint64       retry_at;       /* monotonic µs of the next health check */
+  gint64       reconnected_at; /* monotonic µs of the last ::reconnected */
   guint        retry_id;
   guint        retry_index;
   guint        reachable : 1;
@@ -245,7 +249,7 @@ set_reachable (LmClient   *self,
   if (g_strcmp0 (self->last_error, error_message) != 0)
     {
       g_free (self->last_error);
-      self->last_error = g_strdup (error_message);
+      self->last_error = error_message != NULL ? g_utf8_make_valid (error_message, -1) : NULL;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);
     }
 
@@ -258,12 +262,22 @@ set_reachable (LmClient   *self,
    * can say at once when the next attempt comes. */
   if (reachable)
     {
+      gint64 now = g_get_monotonic_time ();
+
       g_clear_handle_id (&self->retry_id, g_source_remove);
       self->retry_index = 0;
       self->retry_at = 0;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_AT]);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
-      g_signal_emit (self, signals[RECONNECTED], 0);
+
+      /* A gateway that fails some routes and not others flips this on
+       * every answer; refreshing every view on each flip would be a storm
+       * of requests, each refresh cancelling the last. */
+      if (self->reconnected_at == 0 || now - self->reconnected_at >= RECONNECTED_MIN_INTERVAL)
+        {
+          self->reconnected_at = now;
+          g_signal_emit (self, signals[RECONNECTED], 0);
+        }
     }
   else
     {
@@ -273,17 +287,35 @@ set_reachable (LmClient   *self,
 }
 
 static void
+close_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  /* Closing an answer that was not read to its end drops the connection;
+   * nothing is left to report. */
+  g_input_stream_close_finish (G_INPUT_STREAM (object), result, NULL);
+}
+
+/* Never reads the body: a health check needs only the status, and an
+ * answer at the configured address can be of any size. */
+static void
+close_unread (GInputStream *stream)
+{
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_cb, NULL);
+}
+
+static void
 health_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
   g_autoptr(LmClient) self = user_data;
   g_autoptr(GError) error = NULL;
-  GBytes *bytes = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  g_autoptr(GInputStream) stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
   SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (object), result);
 
-  /* Only the status matters to a health check. */
-  g_clear_pointer (&bytes, g_bytes_unref);
+  if (stream != NULL)
+    close_unread (stream);
   self->checking = FALSE;
 
   if (error == NULL && msg != NULL && soup_message_get_status (msg) == SOUP_STATUS_OK)
@@ -310,8 +342,8 @@ health_check_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
 
   self->checking = TRUE;
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, NULL,
-                                    health_cb, g_object_ref (self));
+  soup_session_send_async (self->session, msg, G_PRIORITY_DEFAULT, NULL,
+                           health_cb, g_object_ref (self));
   return G_SOURCE_REMOVE;
 }
 
@@ -340,13 +372,52 @@ lm_client_retry_now (LmClient *self)
 
 /* Requests */
 
+/* Answers are read in chunks and counted, so no answer at the configured
+ * address can make the app hold more than its route's limit; a
+ * Content-Length over it is refused before anything of the body is read.
+ *
+ * ANSWER_LIMIT covers every JSON route: a page of jobs is at most 100 jobs
+ * of at most ~70 KiB each (a config is at most 64 KiB), a page of events
+ * at most 200 events, a job page's first metrics answer is thinned to
+ * LM_JOB_PAGE_MAX_HISTORY_POINTS points per series (about 2 MB) and later
+ * ones only bring the steps since the last poll; the queue lists every
+ * queued job, ~3 KiB each without a config. 32 MiB is several times what a
+ * busy team service sends, and parsing it still takes well under a second.
+ *
+ * EXPORT_LIMIT is for the events export, which is every event of a job in
+ * one document: a run reporting every step for 100 000 steps is about
+ * 30 MB. The export is parsed once to check it before it is written.
+ *
+ * SMALL_LIMIT is for what is only ever a line: /api/me and the JSON error
+ * body of a 4xx or 5xx. A larger error body is not read; the status line
+ * then says what went wrong. */
+#define SMALL_LIMIT  (64 * 1024)
+#define ANSWER_LIMIT (32 * 1024 * 1024)
+#define EXPORT_LIMIT (256 * 1024 * 1024)
+#define READ_CHUNK   (64 * 1024)
+
 typedef struct
 {
   ParseFunc       parse;
   GDestroyNotify  free_result;
+  SoupMessage    *msg;
+  GInputStream   *stream;
+  GByteArray     *body;
+  gsize           limit;            /* for a 2xx answer */
+  gsize           read_limit;       /* for this answer, by its status */
   guint           expect_empty : 1;
   guint           keep_body : 1;    /* answer with the body itself */
+  guint           too_large : 1;
 } RequestData;
+
+static void
+request_data_free (RequestData *data)
+{
+  g_clear_object (&data->msg);
+  g_clear_object (&data->stream);
+  g_clear_pointer (&data->body, g_byte_array_unref);
+  g_free (data);
+}
 
 typedef struct
 {
@@ -380,6 +451,18 @@ attachment_name (SoupMessage *msg)
   return g_strdup (name);
 }
 
+/* Messages are shown in labels, which take only UTF-8: a JSON string with
+ * a lone surrogate escape, a reason phrase or json-glib's own error (which
+ * quotes the bytes it choked on) may be anything. */
+static GError *
+error_new_valid (LmClientError  code,
+                 const char    *message)
+{
+  g_autofree char *valid = g_utf8_make_valid (message, -1);
+
+  return g_error_new_literal (LM_CLIENT_ERROR, code, valid);
+}
+
 static GError *
 error_for_status (LmClient    *self,
                   SoupMessage *msg,
@@ -409,61 +492,39 @@ error_for_status (LmClient    *self,
       break;
     }
 
-  return g_error_new_literal (LM_CLIENT_ERROR, code, message);
+  return error_new_valid (code, message);
 }
 
 static void
-request_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
+return_unreachable (GTask        *task,
+                    const GError *error)
 {
-  g_autoptr(GTask) task = user_data;
+  LmClient *self = g_task_get_source_object (task);
+  g_autofree char *text = g_strdup_printf (_("Can't reach the job service at %s: %s"),
+                                           self->base_url, error->message);
+
+  set_reachable (self, FALSE, error->message);
+  g_task_return_error (task, error_new_valid (LM_CLIENT_ERROR_UNREACHABLE, text));
+}
+
+/* An answer of the service itself, good or bad. */
+static void
+return_answer (GTask  *task,
+               GBytes *body)
+{
   LmClient *self = g_task_get_source_object (task);
   RequestData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  SoupMessage *msg = data->msg;
   g_autoptr(JsonObject) root = NULL;
-  guint status;
+  g_autoptr(GError) error = NULL;
+  guint status = soup_message_get_status (msg);
   gpointer parsed;
   gsize len;
   const char *bytes;
 
-  if (error != NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-
-      set_reachable (self, FALSE, error->message);
-      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
-                               _("Can't reach the job service at %s: %s"),
-                               self->base_url, error->message);
-      return;
-    }
-
-  status = soup_message_get_status (msg);
-
-  /* A gateway in front of the service that cannot reach it counts as the
-   * service being away, not as the service failing. */
-  if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
-      status == SOUP_STATUS_GATEWAY_TIMEOUT)
-    {
-      g_autoptr(GError) gateway = error_for_status (self, msg, body);
-
-      set_reachable (self, FALSE, gateway->message);
-      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
-                               "%s", gateway->message);
-      return;
-    }
-
-  set_reachable (self, TRUE, NULL);
-
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      g_task_return_error (task, error_for_status (self, msg, body));
+      g_task_return_error (task, error_for_status (self, msg, data->too_large ? NULL : body));
       return;
     }
 
@@ -473,12 +534,23 @@ request_cb (GObject      *object,
       return;
     }
 
+  if (data->too_large)
+    {
+      /* Translators: the argument is a whole number of MiB, e.g. 32 */
+      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_TOO_LARGE,
+                               _("The job service's answer is larger than %u MiB"),
+                               (guint) (data->limit / (1024 * 1024)));
+      return;
+    }
+
   bytes = g_bytes_get_data (body, &len);
   if (!(root = lp_json_parse_object (bytes, len, &error)) ||
       !(parsed = data->parse (root, &error)))
     {
-      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_PROTOCOL,
-                               _("The job service sent something unexpected: %s"), error->message);
+      g_autofree char *text = g_strdup_printf (_("The job service sent something unexpected: %s"),
+                                               error->message);
+
+      g_task_return_error (task, error_new_valid (LM_CLIENT_ERROR_PROTOCOL, text));
       return;
     }
 
@@ -496,6 +568,153 @@ request_cb (GObject      *object,
   g_task_return_pointer (task, parsed, data->free_result);
 }
 
+/* The whole answer is in (or, past its limit, as much as was kept). */
+static void
+answer_read (GTask  *task,
+             GBytes *body)
+{
+  g_autoptr(LmClient) self = g_object_ref (g_task_get_source_object (task));
+  RequestData *data = g_task_get_task_data (task);
+  guint status = soup_message_get_status (data->msg);
+
+  /* A gateway in front of the service that cannot reach it counts as the
+   * service being away, not as the service failing. */
+  if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
+      status == SOUP_STATUS_GATEWAY_TIMEOUT)
+    {
+      g_autoptr(GError) gateway = error_for_status (self, data->msg, data->too_large ? NULL : body);
+
+      set_reachable (self, FALSE, gateway->message);
+      g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE,
+                               "%s", gateway->message);
+      return;
+    }
+
+  /* The answer first: views refresh when the service is back, which
+   * cancels what they are waiting for, and this answer must not be it. */
+  return_answer (task, body);
+  set_reachable (self, TRUE, NULL);
+}
+
+static void
+finish_reading (GTask *task)
+{
+  RequestData *data = g_task_get_task_data (task);
+  g_autoptr(GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&data->body));
+
+  /* Past the limit the rest is never read: closing drops the connection. */
+  close_unread (data->stream);
+  g_clear_object (&data->stream);
+
+  answer_read (task, body);
+}
+
+static void read_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data);
+
+static void
+read_next (GTask *task)
+{
+  RequestData *data = g_task_get_task_data (task);
+
+  /* One byte more than the limit allowed tells "exactly at" from "over". */
+  g_input_stream_read_bytes_async (data->stream,
+                                   MIN (READ_CHUNK, data->read_limit + 1 - data->body->len),
+                                   G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                                   read_cb, task);
+}
+
+static void
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RequestData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  gsize size;
+
+  if (chunk == NULL)
+    {
+      /* Closed here rather than when the task goes, which would close it
+       * synchronously. */
+      close_unread (data->stream);
+      g_clear_object (&data->stream);
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        return_unreachable (task, error);
+      return;
+    }
+
+  size = g_bytes_get_size (chunk);
+  if (size == 0)
+    {
+      finish_reading (g_steal_pointer (&task));
+      return;
+    }
+
+  g_byte_array_append (data->body, g_bytes_get_data (chunk, NULL), size);
+  if (data->body->len > data->read_limit)
+    {
+      data->too_large = TRUE;
+      g_byte_array_set_size (data->body, 0);
+      finish_reading (g_steal_pointer (&task));
+      return;
+    }
+
+  read_next (g_steal_pointer (&task));
+}
+
+static void
+sent_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RequestData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  SoupMessageHeaders *headers;
+  goffset declared = -1;
+
+  data->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (data->stream == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        return_unreachable (task, error);
+      return;
+    }
+
+  data->read_limit = SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (data->msg))
+    ? data->limit : SMALL_LIMIT;
+
+  /* A declared length counts the bytes as sent; decoded (gzip) they are
+   * more, so only an unencoded one says in advance what reading would. */
+  headers = soup_message_get_response_headers (data->msg);
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_one (headers, "Content-Encoding") == NULL)
+    declared = soup_message_headers_get_content_length (headers);
+
+  if (declared > (goffset) data->read_limit)
+    {
+      data->too_large = TRUE;
+      data->body = g_byte_array_new ();
+      finish_reading (g_steal_pointer (&task));
+      return;
+    }
+
+  data->body = g_byte_array_sized_new (declared > 0 ? (guint) declared : READ_CHUNK);
+  read_next (g_steal_pointer (&task));
+}
+
+static gpointer parse_me (JsonObject  *object,
+                          GError     **error);
+
 static void
 send_request (LmClient            *self,
               const char          *method,
@@ -510,17 +729,19 @@ send_request (LmClient            *self,
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autofree char *url = g_strconcat (self->base_url ? self->base_url : "", path, NULL);
-  g_autoptr(SoupMessage) msg = NULL;
   RequestData *data = g_new0 (RequestData, 1);
 
   data->parse = parse;
   data->free_result = free_result;
   data->expect_empty = parse == NULL;
   data->keep_body = source_tag == lm_client_export_events_async;
-  g_task_set_task_data (task, data, g_free);
+  data->limit = source_tag == lm_client_export_events_async ? EXPORT_LIMIT
+              : source_tag == parse_me ? SMALL_LIMIT
+              : ANSWER_LIMIT;
+  g_task_set_task_data (task, data, (GDestroyNotify) request_data_free);
   g_task_set_source_tag (task, source_tag);
 
-  if (!(msg = soup_message_new (method, url)))
+  if (!(data->msg = soup_message_new (method, url)))
     {
       g_task_return_new_error (task, LM_CLIENT_ERROR, LM_CLIENT_ERROR_INVALID,
                                _("“%s” is not a valid service address"),
@@ -531,7 +752,7 @@ send_request (LmClient            *self,
   if (self->token != NULL && self->token[0] != '\0')
     {
       g_autofree char *auth = g_strconcat ("Bearer ", self->token, NULL);
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+      soup_message_headers_replace (soup_message_get_request_headers (data->msg), "Authorization", auth);
     }
 
   if (body != NULL)
@@ -542,11 +763,11 @@ send_request (LmClient            *self,
       gsize len = strlen (text);
 
       bytes = g_bytes_new_take (g_steal_pointer (&text), len);
-      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+      soup_message_set_request_body_from_bytes (data->msg, "application/json", bytes);
     }
 
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, cancellable,
-                                    request_cb, g_steal_pointer (&task));
+  soup_session_send_async (self->session, data->msg, G_PRIORITY_DEFAULT, cancellable,
+                           sent_cb, g_steal_pointer (&task));
 }
 
 static gpointer
@@ -866,10 +1087,37 @@ parse_export (JsonObject  *object,
   JsonArray *events = NULL;
   JsonObject *job = NULL;
 
-  /* Checked, so a file saved as an export is one. */
+  g_autoptr(LpJob) parsed = NULL;
+
+  /* Checked as thoroughly as the views check a job and a page of events,
+   * so a file saved as an export is one. */
   if (!lp_json_get_object (object, "job", TRUE, &job, error) ||
       !lp_json_get_array (object, "events", TRUE, &events, error))
     return NULL;
+
+  if (!(parsed = lp_job_new_from_json (job, error)))
+    {
+      g_prefix_error (error, "job: ");
+      return NULL;
+    }
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonNode *node = json_array_get_element (events, i);
+      g_autoptr(LpEvent) event = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_TYPE,
+                       _("events[%u] must be an object"), i);
+          return NULL;
+        }
+      if (!(event = lp_event_new_from_json (json_node_get_object (node), error)))
+        {
+          g_prefix_error (error, "events[%u]: ", i);
+          return NULL;
+        }
+    }
 
   return json_object_ref (object);
 }

@@ -32,6 +32,7 @@ typedef enum {
   LM_CLIENT_ERROR_INVALID,
   LM_CLIENT_ERROR_SERVER,
   LM_CLIENT_ERROR_PROTOCOL,
+  LM_CLIENT_ERROR_TOO_LARGE,    /* the answer is over the route's size limit */
 } LmClientError;
 
 GQuark       lm_client_error_quark         (void);

@@ -322,14 +322,18 @@ list_cb (GObject      *object,
       /* Unreachable: the banner says so; keep what is on screen. */
       if (!self->loaded || !g_error_matches (error, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE))
         {
-          adw_status_page_set_description (self->error_page, error->message);
+          g_autofree char *description = g_markup_escape_text (error->message, -1);
+
+          /* The description is Pango markup; the service's text is shown as it is. */
+          adw_status_page_set_description (self->error_page, description);
           show_state (self, "error");
         }
       schedule_poll (self);
       return;
     }
 
-  self->total = (guint) CLAMP (page->total, 0, G_MAXUINT);
+  /* Whatever total the service claims, the page arithmetic stays in a guint. */
+  self->total = (guint) CLAMP (page->total, 0, G_MAXINT);
 
   /* A page beyond the end (a filter with fewer events) moves to the last. */
   if (self->total > 0 && (self->page - 1) * LM_EVENT_LOG_PER_PAGE >= self->total)
@@ -418,18 +422,18 @@ poll_cb (GObject      *object,
 
   if (self->request_final)
     self->final_poll = FALSE;
-  arrived = (guint) CLAMP (page->total, 0, G_MAXUINT);
+  arrived = (guint) CLAMP (page->total, 0, G_MAXINT);
 
   if (arrived > 0)
     {
       note_final_events (self, page->events);
 
       if (!self->watching)
-        set_n_new (self, self->n_new + arrived);
+        set_n_new (self, (guint) MIN ((guint64) self->n_new + arrived, G_MAXINT));
 
       if (self->page != 1)
         {
-          self->n_pending += arrived;
+          self->n_pending = (guint) MIN ((guint64) self->n_pending + arrived, G_MAXINT);
           if (page->events->len > 0)
             self->newest_id = MAX (self->newest_id, lp_event_get_id (g_ptr_array_index (page->events, 0)));
           update_new_button (self);
@@ -444,7 +448,7 @@ poll_cb (GObject      *object,
         {
           self->newest_id = MAX (self->newest_id, lp_event_get_id (g_ptr_array_index (page->events, 0)));
           prepend_events (self, page->events);
-          self->total += arrived;
+          self->total = (guint) MIN ((guint64) self->total + arrived, G_MAXINT);
           update_pagination (self);
           show_list_state (self);
         }

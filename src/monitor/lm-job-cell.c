@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+
 #include <glib/gi18n.h>
 
 #include "lp-calc.h"
@@ -44,6 +46,18 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* Seconds of a money / rate quotient; any double the service sends (1e308
+ * dollars at 1e-300 an hour) must still make a gint64. */
+static gint64
+seconds_of (double seconds)
+{
+  if (!(seconds > 0))
+    return 0;
+  if (seconds >= 0x1p63)
+    return G_MAXINT64;
+  return (gint64) seconds;
+}
+
 gint64
 lm_job_elapsed_s (LpJob  *job,
                   gint64  now)
@@ -73,8 +87,8 @@ lm_job_duration_text (LpJob  *job,
         double rate = lp_job_get_hourly_rate (job);
 
         if (lp_job_has_estimate (job) && rate > 0)
-          return lp_format_estimate_hours ((gint64) (lp_job_get_estimate_min (job) / rate * 3600),
-                                           (gint64) (lp_job_get_estimate_max (job) / rate * 3600));
+          return lp_format_estimate_hours (seconds_of (lp_job_get_estimate_min (job) / rate * 3600),
+                                           seconds_of (lp_job_get_estimate_max (job) / rate * 3600));
         return lp_format_estimate_hours (lp_estimated_duration_s (0, 0, 0, lp_job_get_total_steps (job)), 0);
       }
     case LP_JOB_STATUS_FAILED:

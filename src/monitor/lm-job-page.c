@@ -362,7 +362,10 @@ job_cb (GObject      *object,
       /* Unreachable: the banner says so and the last data stays. */
       if (self->job == NULL || !g_error_matches (error, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE))
         {
-          adw_status_page_set_description (self->error_page, error->message);
+          g_autofree char *description = g_markup_escape_text (error->message, -1);
+
+          /* The description is Pango markup; the service's text is shown as it is. */
+          adw_status_page_set_description (self->error_page, description);
           gtk_stack_set_visible_child_name (self->stack, "error");
         }
       request_done (self);
@@ -425,7 +428,17 @@ metrics_cb (GObject      *object,
                                 data->steps->len);
         }
       show_latest (self, &metrics->latest);
+      lm_loss_chart_set_error (self->chart, NULL);
       self->have_metrics = TRUE;
+    }
+  else if (!g_error_matches (error, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE))
+    {
+      /* Translators: under the loss chart; the argument is the reason */
+      g_autofree char *text = g_strdup_printf (_("Couldn't load the metrics: %s"), error->message);
+
+      /* Unreachable is the banner's to say; anything else would leave an
+       * empty or stale curve without a word. */
+      lm_loss_chart_set_error (self->chart, text);
     }
 
   request_done (self);
@@ -708,6 +721,8 @@ lm_job_page_load (LmJobPage *self,
       gtk_label_set_label (self->updated_label, "");
       for (guint i = 0; i < N_METRICS; i++)
         lm_metric_row_set_values (self->metrics[i], NAN, NAN);
+      /* No Cancel Job for a job not seen yet, or one that cannot be shown. */
+      gtk_stack_set_visible_child_name (self->cancel_stack, "none");
       gtk_stack_set_visible_child_name (self->stack, "loading");
     }
 

@@ -303,7 +303,10 @@ list_cb (GObject      *object,
       /* Unreachable: the banner says so; keep what is on screen. */
       if (!self->loaded || !g_error_matches (error, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE))
         {
-          adw_status_page_set_description (self->error_page, error->message);
+          g_autofree char *description = g_markup_escape_text (error->message, -1);
+
+          /* The description is Pango markup; the service's text is shown as it is. */
+          adw_status_page_set_description (self->error_page, description);
           show_state (self, "error");
         }
       schedule_poll (self, TRUE);
@@ -311,8 +314,10 @@ list_cb (GObject      *object,
     }
 
   self->loaded = TRUE;
-  self->total = (guint) MAX (0, page->total);
-  self->n_pages = (guint) lp_job_page_get_n_pages (page);
+  /* Whatever total the service claims, the page arithmetic here stays
+   * within a guint; the pages are the app's own, of LM_JOBS_PER_PAGE. */
+  self->total = (guint) CLAMP (page->total, 0, G_MAXINT);
+  self->n_pages = MAX (1u, (self->total + LM_JOBS_PER_PAGE - 1) / LM_JOBS_PER_PAGE);
 
   /* A page beyond the end (jobs were deleted) moves to the last one. */
   if (self->page > self->n_pages && self->total > 0)

@@ -26,6 +26,7 @@ struct _LmLossChart
   /* template widgets */
   LmLossPlot     *plot;
   GtkLabel       *point_label;
+  GtkLabel       *error_label;
   GtkButton      *zoom_in_button;
   GtkDrawingArea *train_swatch;
   GtkDrawingArea *val_swatch;
@@ -229,6 +230,7 @@ lm_loss_chart_class_init (LmLossChartClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/lorapipeline/Monitor/ui/lm-loss-chart.ui");
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, plot);
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, point_label);
+  gtk_widget_class_bind_template_child (widget_class, LmLossChart, error_label);
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, zoom_in_button);
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, train_swatch);
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, val_swatch);
@@ -285,6 +287,7 @@ lm_loss_chart_clear (LmLossChart *self)
 
   old_last = lm_loss_plot_get_last_step (self->plot);
   lm_loss_plot_clear (self->plot);
+  lm_loss_chart_set_error (self, NULL);
   update_actions (self);
   update_point_label (self);
 
@@ -430,4 +433,34 @@ lm_loss_chart_describe (LmLossChart *self)
   g_return_val_if_fail (LM_IS_LOSS_CHART (self), NULL);
 
   return lm_loss_plot_describe (self->plot);
+}
+
+/**
+ * lm_loss_chart_set_error:
+ * @self: a #LmLossChart
+ * @message: (nullable): why the metrics could not be loaded, or %NULL
+ *
+ * Says under the title that the curve is not up to date, as plain text;
+ * the points already drawn stay.
+ */
+void
+lm_loss_chart_set_error (LmLossChart *self,
+                         const char  *message)
+{
+  g_return_if_fail (LM_IS_LOSS_CHART (self));
+
+  gtk_label_set_label (self->error_label, message != NULL ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL && *message != '\0');
+}
+
+/* Returns: (nullable): the message shown, or %NULL */
+const char *
+lm_loss_chart_get_error (LmLossChart *self)
+{
+  const char *text;
+
+  g_return_val_if_fail (LM_IS_LOSS_CHART (self), NULL);
+
+  text = gtk_label_get_label (self->error_label);
+  return text != NULL && *text != '\0' ? text : NULL;
 }

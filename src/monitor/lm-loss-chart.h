@@ -35,5 +35,8 @@ void        lm_loss_chart_set_cursor_step  (LmLossChart  *self,
 gint64      lm_loss_chart_get_cursor_step  (LmLossChart  *self);
 char       *lm_loss_chart_get_point_text   (LmLossChart  *self);
 char       *lm_loss_chart_describe         (LmLossChart  *self);
+void        lm_loss_chart_set_error        (LmLossChart  *self,
+                                            const char   *message);
+const char *lm_loss_chart_get_error        (LmLossChart  *self);
 
 G_END_DECLS

@@ -128,6 +128,20 @@ series_y (const Series *s,
   return g_array_index (s->y, double, i);
 }
 
+/* Steps are held as doubles, in which the service's largest step, 2^63 - 1,
+ * becomes 2^63: one past what a gint64 holds. Every way back saturates. */
+static gint64
+step_of (double x)
+{
+  if (isnan (x))
+    return 0;
+  if (x >= 0x1p63)
+    return G_MAXINT64;
+  if (x <= -0x1p63)
+    return G_MININT64;
+  return (gint64) x;
+}
+
 /* The first index whose step is not below @value (with @inclusive) or is
  * above it (without).
  */
@@ -297,24 +311,31 @@ first_step (LmLossPlot *self)
   return first;
 }
 
+/* Pixel coordinates are handed to cairo, graphene and ints: never NaN,
+ * never far off, whatever the numbers (a range that rounding made empty
+ * gives 0 / 0). */
+static double
+coord (double value)
+{
+  if (isnan (value))
+    return 0;
+  return CLAMP (value, -COORD_LIMIT, COORD_LIMIT);
+}
+
 static double
 to_px (LmLossPlot *self,
        double      x)
 {
-  double px = self->area.origin.x +
-              (x - self->x_min) / (self->x_max - self->x_min) * self->area.size.width;
-
-  return CLAMP (px, -COORD_LIMIT, COORD_LIMIT);
+  return coord (self->area.origin.x +
+                (x - self->x_min) / (self->x_max - self->x_min) * self->area.size.width);
 }
 
 static double
 to_py (LmLossPlot *self,
        double      y)
 {
-  double py = self->area.origin.y + self->area.size.height -
-              (y - self->y_min) / (self->y_max - self->y_min) * self->area.size.height;
-
-  return CLAMP (py, -COORD_LIMIT, COORD_LIMIT);
+  return coord (self->area.origin.y + self->area.size.height -
+                (y - self->y_min) / (self->y_max - self->y_min) * self->area.size.height);
 }
 
 static void
@@ -391,7 +412,7 @@ move_cursor (LmLossPlot *self,
       break;
     }
 
-  set_cursor (self, (gint64) series_x (p, (guint) target));
+  set_cursor (self, step_of (series_x (p, (guint) target)));
 }
 
 /* The step of the point nearest to the pointer, if it is over the plot. */
@@ -418,7 +439,7 @@ step_at (LmLossPlot *self,
   if (series_visible (p, self->x_min, self->x_max, &first, &last))
     i = CLAMP (i, first, last);
 
-  *step = (gint64) series_x (p, i);
+  *step = step_of (series_x (p, i));
   return TRUE;
 }
 
@@ -467,7 +488,7 @@ point_text_for_step (LmLossPlot *self,
         g_string_append_printf (parts, _("Validation Loss %s"), value);
       else
         {
-          g_autofree char *val_step_text = lp_format_count ((gint64) val_step);
+          g_autofree char *val_step_text = lp_format_count (step_of (val_step));
 
           /* Translators: the latest validation loss before the point, e.g.
            * "Validation Loss 0.358 (step 800)".
@@ -896,6 +917,12 @@ lm_loss_plot_snapshot (GtkWidget   *widget,
 
   max_ticks = CLAMP ((guint) (area_height / TICK_SPACING_Y), 2, MAX_TICKS);
   lp_axis_nice_range (y_lo, y_hi, max_ticks, &self->y_min, &self->y_max);
+  /* Rounding a loss near DBL_MAX up to a tick overflows to infinity. */
+  if (!isfinite (self->y_min) || !isfinite (self->y_max))
+    {
+      self->y_min = y_lo;
+      self->y_max = y_hi;
+    }
   lp_axis_ticks (self->y_min, self->y_max, max_ticks, y_ticks, &n_y_ticks, &y_step);
 
   for (guint i = 0; i < n_y_ticks; i++)
@@ -1367,7 +1394,7 @@ lm_loss_plot_get_last_step (LmLossPlot *self)
       const Series *s = &self->series[i];
 
       if (s->x->len > 0)
-        last = MAX (last, (gint64) series_x (s, s->x->len - 1));
+        last = MAX (last, step_of (series_x (s, s->x->len - 1)));
     }
 
   return last;
@@ -1439,6 +1466,9 @@ lm_loss_plot_get_visible_range (LmLossPlot *self,
   last = MAX ((double) lm_loss_plot_get_last_step (self), 0);
   lo = self->span > 0 ? MAX (first, last - (double) self->span) : first;
   hi = MAX (last, lo + MIN_SPAN);
+  /* Near 2^63 adding 10 changes nothing; the view still needs a width. */
+  if (!(hi > lo))
+    hi = nextafter (lo, INFINITY);
 
   if (step_min != NULL)
     *step_min = lo;
@@ -1473,7 +1503,7 @@ lm_loss_plot_set_cursor_step (LmLossPlot *self,
   if (step < 0 || p->x->len == 0)
     set_cursor (self, -1);
   else
-    set_cursor (self, (gint64) series_x (p, series_nearest (p, (double) step)));
+    set_cursor (self, step_of (series_x (p, series_nearest (p, (double) step))));
 }
 
 /**
@@ -1501,7 +1531,7 @@ lm_loss_plot_get_point_text (LmLossPlot *self)
   if (self->cursor_step >= 0)
     return point_text_for_step (self, self->cursor_step);
 
-  return point_text_for_step (self, (gint64) series_x (p, p->x->len - 1));
+  return point_text_for_step (self, step_of (series_x (p, p->x->len - 1)));
 }
 
 /**
@@ -1547,9 +1577,9 @@ lm_loss_plot_describe (LmLossPlot *self)
 
       {
         g_autofree char *first_value = lp_axis_format_loss (series_y (train, first), 2);
-        g_autofree char *first_step_text = lp_format_count ((gint64) series_x (train, first));
+        g_autofree char *first_step_text = lp_format_count (step_of (series_x (train, first)));
         g_autofree char *last_value = lp_axis_format_loss (series_y (train, last), 2);
-        g_autofree char *last_step_text = lp_format_count ((gint64) series_x (train, last));
+        g_autofree char *last_step_text = lp_format_count (step_of (series_x (train, last)));
 
         if (first == last)
           /* Translators: the chart in words, e.g. "Training loss 1.74 at step 10". */
@@ -1573,7 +1603,7 @@ lm_loss_plot_describe (LmLossPlot *self)
       if (series_finite_ends (val, &first, &last))
         i = last;
       value = lp_axis_format_loss (series_y (val, i), 2);
-      step_text = lp_format_count ((gint64) series_x (val, i));
+      step_text = lp_format_count (step_of (series_x (val, i)));
 
       if (train_part != NULL)
         /* Translators: the chart in words, after the training loss, e.g.
@@ -1594,8 +1624,8 @@ lm_loss_plot_describe (LmLossPlot *self)
     g_string_append_printf (text, _("%s."), val_part);
 
   lm_loss_plot_get_visible_range (self, &lo, &hi);
-  lo_text = lp_format_count ((gint64) floor (lo));
-  hi_text = lp_format_count ((gint64) ceil (hi));
+  lo_text = lp_format_count (step_of (floor (lo)));
+  hi_text = lp_format_count (step_of (ceil (hi)));
   g_string_append_c (text, ' ');
   /* Translators: the zoom of the loss chart, e.g. "Showing steps 0 to 850." */
   g_string_append_printf (text, _("Showing steps %s to %s."), lo_text, hi_text);

@@ -73,7 +73,9 @@ slot_widget (const LpQueueSlot *slot)
     }
 
   /* Translators: a busy training slot, e.g. "Job A - 42%" */
-  text = g_strdup_printf (_("%s - %d%%"), slot->name, (int) floor (slot->progress));
+  text = g_strdup_printf (_("%s - %d%%"), slot->name,
+                          /* Clamped before the cast: the service's number may be anything. */
+                          isfinite (slot->progress) ? (int) floor (CLAMP (slot->progress, 0, 100)) : 0);
   widget = gtk_button_new_with_label (text);
   gtk_label_set_ellipsize (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (widget))), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_set_tooltip_text (widget, text);
@@ -141,7 +143,10 @@ queue_cb (GObject      *object,
     {
       if (!self->loaded || !g_error_matches (error, LM_CLIENT_ERROR, LM_CLIENT_ERROR_UNREACHABLE))
         {
-          adw_status_page_set_description (self->error_page, error->message);
+          g_autofree char *description = g_markup_escape_text (error->message, -1);
+
+          /* The description is Pango markup; the service's text is shown as it is. */
+          adw_status_page_set_description (self->error_page, description);
           gtk_stack_set_visible_child_name (self->stack, "error");
         }
       return;

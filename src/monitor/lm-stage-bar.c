@@ -156,8 +156,8 @@ active_substatus (LmStageBar    *self,
       if (total_epochs > 0)
         /* Translators: a running training stage, e.g. "Epoch 2/3 - Step 850 of 2,000" */
         return g_strdup_printf (_("Epoch %d/%d - %s"),
-                                (int) MAX (1, lp_job_get_epoch (self->job)),
-                                (int) total_epochs, steps);
+                                (int) CLAMP (lp_job_get_epoch (self->job), 1, G_MAXINT),
+                                (int) MIN (total_epochs, G_MAXINT), steps);
       return g_steal_pointer (&steps);
     }
 

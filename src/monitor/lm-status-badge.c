@@ -72,7 +72,8 @@ update (LmStatusBadge *self)
 {
   g_autofree char *text = NULL;
   g_autofree char *description = NULL;
-  int percent = (int) floor (CLAMP (self->progress, 0, 100));
+  /* CLAMP lets NaN through, and NaN has no int. */
+  int percent = isfinite (self->progress) ? (int) floor (CLAMP (self->progress, 0, 100)) : 0;
 
   if (self->status == LP_JOB_STATUS_TRAINING)
     {

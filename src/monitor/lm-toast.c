@@ -32,7 +32,10 @@ find_below (GtkWidget *widget)
 
 /* Shows @text in the toast overlay around @widget, or, for a window such as
  * a dialog's parent, the one inside it. Without an overlay nothing is shown:
- * a toast is never the only place news is told. */
+ * a toast is never the only place news is told.
+ *
+ * @text is plain text (job names and the service's messages go into it);
+ * a toast's title is Pango markup, so it is escaped here. */
 void
 lm_toast_show (GtkWidget  *widget,
                const char *text,
@@ -41,6 +44,7 @@ lm_toast_show (GtkWidget  *widget,
   GtkWidget *ancestor;
   AdwToastOverlay *overlay;
   AdwToast *toast;
+  g_autofree char *title = NULL;
 
   g_return_if_fail (GTK_IS_WIDGET (widget));
   g_return_if_fail (text != NULL);
@@ -50,7 +54,8 @@ lm_toast_show (GtkWidget  *widget,
   if (overlay == NULL)
     return;
 
-  toast = adw_toast_new (text);
+  title = g_markup_escape_text (text, -1);
+  toast = adw_toast_new (title);
   adw_toast_set_timeout (toast, timeout_s);
   adw_toast_overlay_add_toast (overlay, toast);
 }

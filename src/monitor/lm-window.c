@@ -594,15 +594,18 @@ lm_window_show_jobs (LmWindow *self)
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->jobs_page));
 }
 
+/* @text is plain text, often the service's: a toast's title is markup. */
 void
 lm_window_toast (LmWindow   *self,
                  const char *text)
 {
+  g_autofree char *title = NULL;
   AdwToast *toast;
 
   g_return_if_fail (LM_IS_WINDOW (self));
 
-  toast = adw_toast_new (text);
+  title = g_markup_escape_text (text, -1);
+  toast = adw_toast_new (title);
   adw_toast_set_timeout (toast, 3);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
