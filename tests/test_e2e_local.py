@@ -114,8 +114,11 @@ class LocalProviderTests(ContribTestCase):
         jid = job['id']
         # Past step 140: before it, a loss point (0.891 at step 120 with
         # seed 1) can be above the first (0.866 at step 10).
-        self.jobd.wait_for(lambda: self.jobd.job(jid)['current_step'] >= 200, timeout=30,
-                           what='200 steps of the local run')
+        # The curve itself past step 200, not only the step counter: the
+        # metrics of a step can arrive after the step is counted.
+        self.jobd.wait_for(lambda: self.jobd.job(jid)['current_step'] >= 200 and
+                           max([s for s, _ in self.series(jid, 'train_loss')] or [0]) >= 200,
+                           timeout=30, what='200 steps of the local run')
         self.assertTrue(processes_with(outdir))
         t0 = time.monotonic()
         r = self.jobd.cancel(jid)
