@@ -24,6 +24,14 @@ G_BEGIN_DECLS
 #define LP_JSON_MAX_DEPTH_ANSWER  64
 #define LP_JSON_MAX_DEPTH         LP_JSON_MAX_DEPTH_ANSWER
 
+/* The most levels an answer wraps around what a request stored: a create
+ * body's config is one level below its root and served four below the
+ * queue's; a webhook event is stored as sent and served three below an
+ * events page's root. */
+#define LP_JSON_SERVED_EXTRA_DEPTH 3
+
+G_STATIC_ASSERT (LP_JSON_MAX_DEPTH_REQUEST + LP_JSON_SERVED_EXTRA_DEPTH <= LP_JSON_MAX_DEPTH_ANSWER);
+
 typedef enum {
   LP_JSON_ERROR_INVALID,  /* the document is not JSON or not the expected shape */
   LP_JSON_ERROR_MISSING,  /* a required member is absent */
