@@ -9,9 +9,13 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "lp-json.h"
+#include "lp-metrics.h"
+#include "lp-page.h"
+#include "lp-trainer-event.h"
 
 typedef struct
 {
@@ -366,6 +370,29 @@ test_depth (void)
   }
 }
 
+static gpointer
+parse_deep_on_small_stack (gpointer data)
+{
+  g_autoptr(GString) body = g_string_new ("/*\"*/{\"name\":\"x\",\"config\":");
+  g_autoptr(GString) plain = g_string_new ("{\"config\":");
+  g_autoptr(GString) at_limit = deep_body (LP_JSON_MAX_DEPTH_ANSWER);
+  g_autoptr(JsonObject) ok = NULL;
+
+  for (guint n = 0; n < 200000; n++)
+    {
+      g_string_append_c (body, '[');
+      g_string_append_c (plain, '[');
+    }
+
+  if (lp_json_parse_object (body->str, body->len, NULL) != NULL ||
+      lp_json_parse_object (plain->str, plain->len, NULL) != NULL ||
+      lp_json_check (plain->str, plain->len, G_MAXUINT, NULL) ||
+      !(ok = lp_json_parse_object (at_limit->str, at_limit->len, NULL)))
+    return NULL;
+
+  return GINT_TO_POINTER (1);
+}
+
 /* The crash inputs of issue 10: nesting hidden from a pre-scan by a quote
  * inside a comment or a single-quoted string, and plain deep nesting. None
  * may use the stack: each is refused at once, without recursion. */
@@ -396,6 +423,21 @@ test_hidden_deep_nesting (void)
       g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
       g_test_message ("%s", error->message);
     }
+
+  /* The reader does not recurse: the same bodies are refused on a
+   * thread with a stack of 256 KiB, a 30th of the default. */
+  {
+    pthread_t thread;
+    pthread_attr_t attr;
+    gpointer result = NULL;
+
+    pthread_attr_init (&attr);
+    pthread_attr_setstacksize (&attr, 256 * 1024);
+    g_assert_cmpint (pthread_create (&thread, &attr, parse_deep_on_small_stack, NULL), ==, 0);
+    g_assert_cmpint (pthread_join (thread, &result), ==, 0);
+    pthread_attr_destroy (&attr);
+    g_assert_true (result == GINT_TO_POINTER (1));
+  }
 
   /* Brackets inside strings are text, not nesting. */
   {
@@ -472,6 +514,109 @@ test_api_error (void)
   g_assert_false (lp_json_parse_api_error (bad, strlen (bad), NULL, NULL));
 }
 
+/* Every number the codecs read is held to its field's range, so nothing
+ * computed from it (progress, pages, plots, costs) can overflow. */
+static void
+test_codec_ranges (void)
+{
+  const char *jobs[] = {
+    "{\"id\": 1, \"name\": \"x\", \"status\": \"training\", \"current_step\": 9223372036854775807}",
+    "{\"id\": 1, \"name\": \"x\", \"status\": \"training\", \"total_steps\": -99999999999999999999}",
+    "{\"id\": 1, \"name\": \"x\", \"status\": \"training\", \"elapsed_s\": 1e300}",
+    "{\"id\": 1, \"name\": \"x\", \"status\": \"training\", \"cost\": 1e300}",
+    "{\"id\": -1, \"name\": \"x\", \"status\": \"training\"}",
+    "{\"id\": 1, \"name\": \"x\", \"status\": \"queued\", \"queue_position\": 4294967296}",
+  };
+  const char *metrics[] = {
+    "{\"job_id\": 1, \"series\": {\"train_loss\": {\"step\": [\"x\"], \"value\": [1]}}}",
+    "{\"job_id\": 1, \"series\": {\"train_loss\": {\"step\": [9223372036854775807], \"value\": [1]}}}",
+    "{\"job_id\": 1, \"series\": {\"train_loss\": {\"step\": [1.5], \"value\": [1]}}}",
+    "{\"job_id\": 1, \"series\": {\"train_loss\": {\"step\": [1], \"value\": [\"NaN\"]}}}",
+    "{\"job_id\": 1, \"latest\": {\"step\": 1000000000001}}",
+  };
+  const char *pages[] = {
+    "{\"jobs\": [], \"total\": 9223372036854775807, \"page\": 1, \"per_page\": 2}",
+    "{\"jobs\": [], \"total\": 1, \"page\": 0, \"per_page\": 2}",
+    "{\"jobs\": [], \"total\": 1, \"page\": 1, \"per_page\": 1001}",
+  };
+  const char *events[] = {
+    "{\"event_id\": \"e\", \"type\": \"metrics\", \"data\": {\"step\": 1000000000001}}",
+    "{\"event_id\": \"e\", \"type\": \"metrics\", \"data\": {\"step\": 9223372036854775807}}",
+    "{\"event_id\": \"e\", \"type\": \"metrics\", \"data\": {\"step\": -1}}",
+    "{\"event_id\": \"e\", \"type\": \"metrics\", \"data\": {\"step\": 1, \"epoch\": 1000001}}",
+    "{\"event_id\": \"e\", \"type\": \"checkpoint\", \"data\": {\"step\": 9223372036854775807}}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      g_autoptr(JsonObject) object = parse_ok (jobs[i]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LpJob) job = lp_job_new_from_json (object, &error);
+
+      g_test_message ("%s: %s", jobs[i], error ? error->message : "accepted");
+      g_assert_null (job);
+      g_assert_error (error, LP_JSON_ERROR, LP_JSON_ERROR_RANGE);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (metrics); i++)
+    {
+      g_autoptr(JsonObject) object = parse_ok (metrics[i]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LpMetrics) m = lp_metrics_new_from_json (object, &error);
+
+      g_test_message ("%s: %s", metrics[i], error ? error->message : "accepted");
+      g_assert_null (m);
+      g_assert_true (error != NULL && error->domain == LP_JSON_ERROR);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      g_autoptr(JsonObject) object = parse_ok (pages[i]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LpJobPage) page = lp_job_page_new_from_json (object, &error);
+
+      g_assert_null (page);
+      g_assert_error (error, LP_JSON_ERROR, LP_JSON_ERROR_RANGE);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (events); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) parsed = lp_trainer_events_parse (events[i], strlen (events[i]), &error);
+
+      g_test_message ("%s: %s", events[i], error ? error->message : "accepted");
+      g_assert_null (parsed);
+      g_assert_error (error, LP_JSON_ERROR, LP_JSON_ERROR_RANGE);
+    }
+
+  /* The edges themselves are fine. */
+  {
+    const char edge[] = "{\"event_id\": \"e\", \"type\": \"metrics\", \"data\": {\"step\": 1000000000000, \"epoch\": 1000000}}";
+    g_autoptr(GPtrArray) parsed = lp_trainer_events_parse (edge, strlen (edge), NULL);
+
+    g_assert_nonnull (parsed);
+    g_assert_cmpint (((LpTrainerEvent *) g_ptr_array_index (parsed, 0))->step, ==, LP_STEP_MAX);
+  }
+
+  /* Page arithmetic cannot overflow, whatever a page holds. */
+  {
+    g_autoptr(LpJobPage) page = lp_job_page_new ();
+
+    page->total = G_MAXINT64;
+    page->per_page = 2;
+    g_assert_cmpint (lp_job_page_get_n_pages (page), ==, G_MAXINT64 / 2 + 1);
+    page->per_page = 1;
+    g_assert_cmpint (lp_job_page_get_n_pages (page), ==, G_MAXINT64);
+    page->total = 50;
+    page->per_page = 25;
+    g_assert_cmpint (lp_job_page_get_n_pages (page), ==, 2);
+    page->total = 51;
+    g_assert_cmpint (lp_job_page_get_n_pages (page), ==, 3);
+    page->total = 0;
+    g_assert_cmpint (lp_job_page_get_n_pages (page), ==, 1);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -488,6 +633,7 @@ main (int    argc,
   g_test_add_func ("/json/writer-round-trip", test_writer_round_trip);
   g_test_add_func ("/json/writer-repairs-utf8", test_writer_repairs_utf8);
   g_test_add_func ("/json/api-error", test_api_error);
+  g_test_add_func ("/json/codec-ranges", test_codec_ranges);
 
   return g_test_run ();
 }
