@@ -11,8 +11,9 @@
  *   check+json-glib  the strict one-pass check (lp_json_check), then json-glib
  *   lp_json_parse    the strict iterative reader that builds the tree itself
  *
- * and, for the webhook batch, the whole decoding of its events
- * (lp_trainer_events_parse). Each figure is the median of 7 runs.
+ * and, for the webhook batches, the whole decoding of their events as it
+ * was (the old reader, then lp_trainer_event_new_from_json for each) and as
+ * it is (lp_trainer_events_parse). Each figure is the median of 7 runs.
  *
  *   meson test -C _build --benchmark json -v
  *   _build/bench/bench-json [--runs N] [--seconds S]
@@ -128,6 +129,34 @@ decode_events (const char *data,
   g_autoptr(GPtrArray) events = lp_trainer_events_parse (data, length, NULL);
 
   return events != NULL;
+}
+
+/* The webhook's whole decoding as it was: the old reader, then each event. */
+static gboolean
+decode_events_before (const char *data,
+                      gsize       length)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonNode *root;
+  JsonArray *batch;
+
+  if (!g_utf8_validate (data, length, NULL) ||
+      old_nesting_depth (data, length) > LP_JSON_MAX_DEPTH_ANSWER ||
+      !json_parser_load_from_data (parser, data, length, NULL) ||
+      !(root = json_parser_get_root (parser)) || !JSON_NODE_HOLDS_OBJECT (root) ||
+      !(batch = json_object_get_array_member (json_node_get_object (root), "events")))
+    return FALSE;
+
+  for (guint i = 0; i < json_array_get_length (batch); i++)
+    {
+      LpTrainerEvent *event = lp_trainer_event_new_from_json (json_array_get_object_element (batch, i), NULL);
+
+      if (event == NULL)
+        return FALSE;
+      lp_trainer_event_free (event);
+    }
+
+  return TRUE;
 }
 
 static int
@@ -247,6 +276,10 @@ bench_body (const char *title,
     { "lp_json_parse", read_lp_json },
     { "lp_json_check only", read_check_only },
   };
+  const Reader decoders[] = {
+    { "decode events, before", decode_events_before },
+    { "lp_trainer_events_parse", decode_events },
+  };
   gsize length = strlen (data);
   double reference = 0, before = 0;
   g_autofree char *count = n_events ? g_strdup_printf (", %u events", n_events) : g_strdup ("");
@@ -255,10 +288,11 @@ bench_body (const char *title,
   g_print ("  %-22s %10s %12s %14s %10s %10s\n",
            "reader", "MB/s", "bodies/s", n_events ? "events/s" : "", "vs glib", "vs before");
 
-  for (guint i = 0; i < G_N_ELEMENTS (readers) + (n_events ? 1 : 0); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (readers) + (n_events ? G_N_ELEMENTS (decoders) : 0); i++)
     {
-      const char *name = i < G_N_ELEMENTS (readers) ? readers[i].name : "lp_trainer_events_parse";
-      ReadFunc read = i < G_N_ELEMENTS (readers) ? readers[i].read : decode_events;
+      const Reader *reader = i < G_N_ELEMENTS (readers) ? &readers[i] : &decoders[i - G_N_ELEMENTS (readers)];
+      const char *name = reader->name;
+      ReadFunc read = reader->read;
       double rate = measure (read, data, length);
       g_autofree char *events = n_events ? g_strdup_printf ("%.0f", rate * n_events) : g_strdup ("");
 
