@@ -20,7 +20,13 @@ G_DEFINE_QUARK (lp-json-error-quark, lp_json_error)
  * octal numbers, trailing data...), recursive (deep nesting exhausts the
  * stack), and lets a lone surrogate escape through as invalid UTF-8. So
  * documents are read here, in one pass and without recursion, into
- * json-glib's own tree types, following RFC 8259 to the letter. */
+ * json-glib's own tree types, following RFC 8259 to the letter.
+ *
+ * Measured with bench/bench-json.c on a 1,000-event webhook batch, this
+ * reads about twice as fast as json-glib alone and as the reader before
+ * it (g_utf8_validate, a pre-scan, json-glib), while a strict check in
+ * front of json-glib was 10 to 30 % slower than before; hence a reader
+ * rather than a check. */
 
 /* RFC 8259 lets a reader limit numbers; a longer literal is no number any
  * client means, and strtod() can be slow on one. */
