@@ -7,7 +7,8 @@
 # With SANITIZE=1 (and always under CI) the suite runs a second time in an
 # AddressSanitizer + UBSan build made with clang. Leak checking stays on
 # for everything but the widget tests: GTK and fontconfig keep caches for
-# the life of the process by design.
+# the life of the process by design. Then a third build, with libFuzzer
+# (-Dfuzzing=true, no app), runs each fuzz target for 30 s (suite fuzz).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -43,4 +44,12 @@ if [ "${SANITIZE:-}" = 1 ] || [ -n "${CI:-}" ]; then
   export GIO_USE_PROXY_RESOLVER=dummy
   ASAN_OPTIONS=detect_leaks=1 run_suite "$asandir" --no-suite monitor "$@"
   ASAN_OPTIONS=detect_leaks=0 run_suite "$asandir" --suite monitor "$@"
+
+  fuzzdir="${builddir}-fuzz"
+  if [ ! -f "$fuzzdir/build.ninja" ]; then
+    CC=clang-14 meson setup "$fuzzdir" -Dwerror=true -Dfuzzing=true \
+      -Db_sanitize=address,undefined -Db_lundef=false -Dapp=false
+  fi
+  meson compile -C "$fuzzdir"
+  ASAN_OPTIONS=detect_leaks=1 meson test -C "$fuzzdir" --print-errorlogs --suite fuzz
 fi

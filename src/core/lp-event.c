@@ -123,7 +123,7 @@ lp_event_new_from_json (JsonObject  *object,
   JsonObject *payload = NULL;
   LpEventType type;
 
-  if (!lp_json_get_int (object, "id", TRUE, &id, error) ||
+  if (!lp_json_get_int_range (object, "id", TRUE, 0, G_MAXINT64, &id, error) ||
       !lp_json_get_time (object, "ts", TRUE, &ts, error) ||
       !lp_json_get_string (object, "type", TRUE, &type_str, error) ||
       !lp_json_get_string (object, "message", FALSE, &message, error) ||

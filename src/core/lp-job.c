@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "lp-calc.h"
@@ -546,10 +548,16 @@ add_money (JsonBuilder *builder,
            gboolean     present)
 {
   json_builder_set_member_name (builder, member);
-  if (present)
-    json_builder_add_double_value (builder, ((gint64) (value * 100.0 + (value >= 0 ? 0.5 : -0.5))) / 100.0);
-  else
+  if (!present)
     json_builder_add_null_value (builder);
+  else if (!isfinite (value))
+    json_builder_add_double_value (builder, 0.0);
+  else if (fabs (value) >= LP_MONEY_MAX)
+    /* No bill is this large: served as it is, rather than overflow the
+     * rounding's cast. */
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_double_value (builder, ((gint64) (value * 100.0 + (value >= 0 ? 0.5 : -0.5))) / 100.0);
 }
 
 static void
@@ -724,7 +732,7 @@ lp_job_update_from_json (LpJob       *self,
 
   g_return_val_if_fail (LP_IS_JOB (self), FALSE);
 
-  if (!lp_json_get_int (object, "id", TRUE, &id, error) ||
+  if (!lp_json_get_int_range (object, "id", TRUE, 0, G_MAXINT64, &id, error) ||
       !lp_json_get_string (object, "name", TRUE, &name, error) ||
       !lp_json_get_string (object, "status", TRUE, &status_str, error) ||
       !lp_json_get_string (object, "created_by", FALSE, &created_by, error) ||
@@ -732,23 +740,23 @@ lp_job_update_from_json (LpJob       *self,
       !lp_json_get_time (object, "created_at", FALSE, &created_at, error) ||
       !lp_json_get_time (object, "started_at", FALSE, &started_at, error) ||
       !lp_json_get_time (object, "finished_at", FALSE, &finished_at, error) ||
-      !lp_json_get_int (object, "current_step", FALSE, &current_step, error) ||
-      !lp_json_get_int (object, "total_steps", FALSE, &total_steps, error) ||
-      !lp_json_get_int (object, "epoch", FALSE, &epoch, error) ||
-      !lp_json_get_int (object, "total_epochs", FALSE, &total_epochs, error) ||
+      !lp_json_get_int_range (object, "current_step", FALSE, 0, LP_STEP_MAX, &current_step, error) ||
+      !lp_json_get_int_range (object, "total_steps", FALSE, 0, LP_STEP_MAX, &total_steps, error) ||
+      !lp_json_get_int_range (object, "epoch", FALSE, 0, LP_EPOCH_MAX, &epoch, error) ||
+      !lp_json_get_int_range (object, "total_epochs", FALSE, 0, LP_EPOCH_MAX, &total_epochs, error) ||
       !lp_json_get_array (object, "stages", FALSE, &stages_array, error) ||
-      !lp_json_get_int (object, "elapsed_s", FALSE, &elapsed_s, error) ||
-      !lp_json_get_int (object, "remaining_s", FALSE, &remaining_s, error) ||
+      !lp_json_get_int_range (object, "elapsed_s", FALSE, 0, LP_SECONDS_MAX, &elapsed_s, error) ||
+      !lp_json_get_int_range (object, "remaining_s", FALSE, -1, LP_SECONDS_MAX, &remaining_s, error) ||
       !lp_json_get_string (object, "gpu_type", FALSE, &gpu_type, error) ||
       !lp_json_get_string (object, "pricing", FALSE, &pricing, error) ||
-      !lp_json_get_double (object, "hourly_rate", FALSE, &hourly_rate, error) ||
-      !lp_json_get_double (object, "cost", FALSE, &cost, error) ||
-      !lp_json_get_double (object, "projected_cost", FALSE, &projected_cost, error) ||
-      !lp_json_get_double (object, "estimate_min", FALSE, &estimate_min, error) ||
-      !lp_json_get_double (object, "estimate_max", FALSE, &estimate_max, error) ||
+      !lp_json_get_double_range (object, "hourly_rate", FALSE, -LP_MONEY_MAX, LP_MONEY_MAX, &hourly_rate, error) ||
+      !lp_json_get_double_range (object, "cost", FALSE, -LP_MONEY_MAX, LP_MONEY_MAX, &cost, error) ||
+      !lp_json_get_double_range (object, "projected_cost", FALSE, -LP_MONEY_MAX, LP_MONEY_MAX, &projected_cost, error) ||
+      !lp_json_get_double_range (object, "estimate_min", FALSE, -LP_MONEY_MAX, LP_MONEY_MAX, &estimate_min, error) ||
+      !lp_json_get_double_range (object, "estimate_max", FALSE, -LP_MONEY_MAX, LP_MONEY_MAX, &estimate_max, error) ||
       !lp_json_get_string (object, "error", FALSE, &err, error) ||
       !lp_json_get_string (object, "cancel_reason", FALSE, &cancel_reason, error) ||
-      !lp_json_get_int (object, "queue_position", FALSE, &queue_position, error) ||
+      !lp_json_get_int_range (object, "queue_position", FALSE, 0, LP_COUNT_MAX, &queue_position, error) ||
       !lp_json_get_string (object, "provider", FALSE, &provider, error) ||
       !lp_json_get_string (object, "preset", FALSE, &preset, error) ||
       !lp_json_get_object (object, "config", FALSE, &config, error))

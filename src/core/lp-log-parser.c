@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "lp-log-parser.h"
+#include "lp-types.h"
 
 /* Longer lines are not a Trainer's; they are not worth scanning. */
 #define MAX_LINE 65536
@@ -301,13 +302,14 @@ parse_dict (Cursor      *c,
               record->learning_rate = value;
               present |= LP_LOG_HAS_LEARNING_RATE;
             }
-          else if (key_is (key, key_len, "epoch") && isfinite (value) && value >= 0)
+          else if (key_is (key, key_len, "epoch") && isfinite (value) && value >= 0 &&
+                   value <= LP_EPOCH_MAX)
             {
               record->epoch = value;
               present |= LP_LOG_HAS_EPOCH;
             }
           else if ((key_is (key, key_len, "step") || key_is (key, key_len, "global_step")) &&
-                   isfinite (value) && value >= 0 && value < (double) G_MAXINT32 * 1024 &&
+                   isfinite (value) && value >= 0 && value <= (double) LP_STEP_MAX &&
                    value == floor (value))
             {
               step = (gint64) value;
@@ -390,7 +392,7 @@ parse_progress (const char *line,
   if (c.p >= c.end || *c.p != '/')
     return FALSE;
   c.p++;
-  if (!read_count (&c, total) || *total <= 0 || *step > *total)
+  if (!read_count (&c, total) || *total <= 0 || *total > LP_STEP_MAX || *step > *total)
     return FALSE;
 
   /* Then the timing in brackets, or the end of a bar drawn narrow. */
@@ -484,7 +486,7 @@ lp_log_parser_feed (LpLogParser *self,
           else if (self->step >= 0)
             record->step = self->step;
           else if (self->steps_per_epoch > 0 && (record->present & LP_LOG_HAS_EPOCH) &&
-                   record->epoch * self->steps_per_epoch < (double) G_MAXINT32 * 1024)
+                   record->epoch * self->steps_per_epoch <= (double) LP_STEP_MAX)
             record->step = (gint64) llround (record->epoch * self->steps_per_epoch);
 
           if (record->step >= 0)

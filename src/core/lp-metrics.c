@@ -164,43 +164,32 @@ parse_series (JsonObject    *object,
     {
       JsonNode *s = json_array_get_element (steps, i);
       JsonNode *v = json_array_get_element (values, i);
-      GType s_type = JSON_NODE_HOLDS_VALUE (s) ? json_node_get_value_type (s) : G_TYPE_INVALID;
-      GType v_type = JSON_NODE_HOLDS_VALUE (v) ? json_node_get_value_type (v) : G_TYPE_INVALID;
+      gint64 step;
+      double value = NAN;
 
-      /* Read by type, never by json-glib's getters on a guess: those are
-       * criticals (or a silent 0) on anything else. */
-      gint64 step = -1;
-
-      /* As lp_json_get_int(): 850.0 is a whole number, 850.5 is not. */
-      if (s_type == G_TYPE_INT64)
-        step = json_node_get_int (s);
-      else if (s_type == G_TYPE_DOUBLE)
+      if (!JSON_NODE_HOLDS_VALUE (s) || json_node_get_value_type (s) != G_TYPE_INT64 ||
+          (step = json_node_get_int (s)) < 0 || step > LP_STEP_MAX)
         {
-          double d = json_node_get_double (s);
-
-          if (d >= 0 && d < 9.0e15 && d == floor (d))
-            step = (gint64) d;
-        }
-      if (step < 0)
-        {
-          g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_TYPE,
-                       _("Series “%s”: step %u must be a whole number from 0"), name, i + 1);
+          g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_RANGE,
+                       _("Series “%s”: step %u must be an integer from 0 to %" G_GINT64_FORMAT),
+                       name, i + 1, LP_STEP_MAX);
           return FALSE;
         }
-      g_array_index (data->steps, gint64, i) = step;
 
-      if (JSON_NODE_HOLDS_NULL (v))
-        g_array_index (data->values, double, i) = NAN;
-      else if (v_type == G_TYPE_DOUBLE)
-        g_array_index (data->values, double, i) = json_node_get_double (v);
-      else if (v_type == G_TYPE_INT64)
-        g_array_index (data->values, double, i) = (double) json_node_get_int (v);
-      else
+      /* null stands for a NaN or infinite value the trainer reported. */
+      if (JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_INT64)
+        value = (double) json_node_get_int (v);
+      else if (JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_DOUBLE)
+        value = json_node_get_double (v);
+      else if (!JSON_NODE_HOLDS_NULL (v))
         {
           g_set_error (error, LP_JSON_ERROR, LP_JSON_ERROR_TYPE,
                        _("Series “%s”: value %u must be a number or null"), name, i + 1);
           return FALSE;
         }
+
+      g_array_index (data->steps, gint64, i) = step;
+      g_array_index (data->values, double, i) = value;
     }
 
   return TRUE;
@@ -225,7 +214,7 @@ lp_metrics_new_from_json (JsonObject  *object,
   gint64 job_id = 0;
   LpMetricsLatest *l;
 
-  if (!lp_json_get_int (object, "job_id", TRUE, &job_id, error) ||
+  if (!lp_json_get_int_range (object, "job_id", TRUE, 0, G_MAXINT64, &job_id, error) ||
       !lp_json_get_object (object, "series", FALSE, &series, error) ||
       !lp_json_get_object (object, "latest", FALSE, &latest, error))
     return NULL;
@@ -242,7 +231,7 @@ lp_metrics_new_from_json (JsonObject  *object,
 
   l = &metrics->latest;
   if (latest != NULL &&
-      (!lp_json_get_int (latest, "step", FALSE, &l->step, error) ||
+      (!lp_json_get_int_range (latest, "step", FALSE, 0, LP_STEP_MAX, &l->step, error) ||
        !get_number_or_nan (latest, "epoch", &l->epoch, error) ||
        !lp_json_get_time (latest, "ts", FALSE, &l->ts, error) ||
        !get_number_or_nan (latest, "train_loss", &l->train_loss, error) ||

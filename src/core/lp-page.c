@@ -31,13 +31,14 @@ lp_job_page_free (LpJobPage *page)
   g_free (page);
 }
 
+/* Divides before adding, so no total or page size can overflow. */
 gint64
 lp_job_page_get_n_pages (LpJobPage *page)
 {
   if (page->per_page <= 0 || page->total <= 0)
     return 1;
 
-  return (page->total + page->per_page - 1) / page->per_page;
+  return page->total / page->per_page + (page->total % page->per_page != 0);
 }
 
 static void
@@ -83,9 +84,9 @@ get_paging (JsonObject  *object,
             gint64      *per_page,
             GError     **error)
 {
-  return lp_json_get_int (object, "total", TRUE, total, error) &&
-         lp_json_get_int (object, "page", TRUE, page, error) &&
-         lp_json_get_int (object, "per_page", TRUE, per_page, error);
+  return lp_json_get_int_range (object, "total", TRUE, 0, LP_COUNT_MAX, total, error) &&
+         lp_json_get_int_range (object, "page", TRUE, 1, LP_COUNT_MAX, page, error) &&
+         lp_json_get_int_range (object, "per_page", TRUE, 1, LP_PER_PAGE_MAX, per_page, error);
 }
 
 static gboolean
@@ -135,11 +136,11 @@ lp_job_page_new_from_json (JsonObject  *object,
   if (counts != NULL)
     {
       for (guint i = 0; i < LP_N_JOB_STATUSES; i++)
-        if (!lp_json_get_int (counts, lp_job_status_to_string ((LpJobStatus) i), FALSE,
-                              &page->counts[i], error))
+        if (!lp_json_get_int_range (counts, lp_job_status_to_string ((LpJobStatus) i), FALSE,
+                                    0, LP_COUNT_MAX, &page->counts[i], error))
           return NULL;
-      if (!lp_json_get_int (counts, "active", FALSE, &page->count_active, error) ||
-          !lp_json_get_int (counts, "all", FALSE, &page->count_all, error))
+      if (!lp_json_get_int_range (counts, "active", FALSE, 0, LP_COUNT_MAX, &page->count_active, error) ||
+          !lp_json_get_int_range (counts, "all", FALSE, 0, LP_COUNT_MAX, &page->count_all, error))
         return NULL;
     }
 

@@ -145,7 +145,7 @@ lp_queue_new_from_json (JsonObject  *object,
   JsonArray *running = NULL, *queued = NULL;
 
   if (!lp_json_get_object (object, "slots", TRUE, &slots, error) ||
-      !lp_json_get_int (slots, "max", TRUE, &queue->max_slots, error) ||
+      !lp_json_get_int_range (slots, "max", TRUE, 0, LP_COUNT_MAX, &queue->max_slots, error) ||
       !lp_json_get_array (slots, "running", TRUE, &running, error) ||
       !lp_json_get_array (object, "queued", TRUE, &queued, error))
     return NULL;
@@ -165,10 +165,10 @@ lp_queue_new_from_json (JsonObject  *object,
       obj = json_node_get_object (node);
       slot = g_new0 (LpQueueSlot, 1);
       g_ptr_array_add (queue->running, slot);
-      if (!lp_json_get_int (obj, "id", TRUE, &slot->id, error) ||
+      if (!lp_json_get_int_range (obj, "id", TRUE, 0, G_MAXINT64, &slot->id, error) ||
           !lp_json_get_string (obj, "name", TRUE, &name, error) ||
           !lp_json_get_string (obj, "status", TRUE, &status, error) ||
-          !lp_json_get_double (obj, "progress", FALSE, &slot->progress, error))
+          !lp_json_get_double_range (obj, "progress", FALSE, 0, 100, &slot->progress, error))
         return NULL;
       if (!lp_job_status_from_string (status, &slot->status))
         {
@@ -193,10 +193,10 @@ lp_queue_new_from_json (JsonObject  *object,
       obj = json_node_get_object (node);
       entry = g_new0 (LpQueueEntry, 1);
       g_ptr_array_add (queue->queued, entry);
-      if (!lp_json_get_int (obj, "position", TRUE, &entry->position, error) ||
+      if (!lp_json_get_int_range (obj, "position", TRUE, 0, LP_COUNT_MAX, &entry->position, error) ||
           !lp_json_get_object (obj, "job", TRUE, &job, error) ||
           !lp_json_get_time (obj, "estimated_start", FALSE, &entry->estimated_start, error) ||
-          !lp_json_get_int (obj, "starts_in_s", FALSE, &entry->starts_in_s, error) ||
+          !lp_json_get_int_range (obj, "starts_in_s", FALSE, 0, LP_SECONDS_MAX, &entry->starts_in_s, error) ||
           !(entry->job = lp_job_new_from_json (job, error)))
         return NULL;
     }

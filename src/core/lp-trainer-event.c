@@ -112,17 +112,13 @@ decode_data (LpTrainerEvent  *event,
   switch (event->type)
     {
     case LP_EVENT_METRICS:
-      if (!lp_json_get_int (data, "step", TRUE, &event->step, error) ||
-          !lp_json_get_double (data, "epoch", FALSE, &event->epoch, error) ||
+      if (!lp_json_get_int_range (data, "step", TRUE, 0, LP_STEP_MAX, &event->step, error) ||
+          !lp_json_get_double_range (data, "epoch", FALSE, 0, LP_EPOCH_MAX, &event->epoch, error) ||
           !get_metric (event, LP_SERIES_TRAIN_LOSS, &event->train_loss, error) ||
           !get_metric (event, LP_SERIES_VAL_LOSS, &event->val_loss, error) ||
           !get_metric (event, LP_SERIES_LEARNING_RATE, &event->learning_rate, error) ||
           !get_metric (event, LP_SERIES_GPU_UTIL, &event->gpu_util, error))
         return FALSE;
-      if (event->step < 0)
-        return range_error (error, "step", _("0 or more"));
-      if (!isnan (event->epoch) && event->epoch < 0)
-        return range_error (error, "epoch", _("0 or more"));
       if ((event->metrics_present & (1u << LP_SERIES_GPU_UTIL)) &&
           !(event->gpu_util >= 0 && event->gpu_util <= 100))
         return range_error (error, "gpu_util", _("a percentage from 0 to 100"));
@@ -153,7 +149,7 @@ decode_data (LpTrainerEvent  *event,
       return dup_short_string (data, "error", FALSE, LP_MESSAGE_MAX, &event->error, error);
 
     case LP_EVENT_CHECKPOINT:
-      if (!lp_json_get_int (data, "step", FALSE, &event->step, error))
+      if (!lp_json_get_int_range (data, "step", FALSE, 0, LP_STEP_MAX, &event->step, error))
         return FALSE;
       return TRUE;
 
@@ -230,7 +226,7 @@ lp_trainer_events_parse (const char  *body,
                          gsize        length,
                          GError     **error)
 {
-  g_autoptr(JsonObject) root = lp_json_parse_object (body, length, error);
+  g_autoptr(JsonObject) root = lp_json_parse_object_full (body, length, LP_JSON_MAX_DEPTH_REQUEST, error);
   g_autoptr(GPtrArray) events = NULL;
   JsonArray *batch = NULL;
 

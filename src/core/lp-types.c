@@ -168,7 +168,12 @@ lp_iso8601_from_usec (gint64 usec)
   if (dt == NULL)
     return NULL;
 
-  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+  /* By hand: %Y writes the year 466 as “466”, which no ISO 8601 reader
+   * (g_date_time_new_from_iso8601 () included) takes back. */
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02dZ",
+                          g_date_time_get_year (dt), g_date_time_get_month (dt),
+                          g_date_time_get_day_of_month (dt), g_date_time_get_hour (dt),
+                          g_date_time_get_minute (dt), g_date_time_get_second (dt));
 }
 
 gboolean

@@ -71,6 +71,16 @@ typedef enum {
 
 #define LP_N_SERIES (LP_SERIES_GPU_UTIL + 1)
 
+/* The ranges every codec holds numbers to, so that no arithmetic on them
+ * (progress, costs, pages, plots) can overflow. Generous: a run of a
+ * trillion steps, or of 31,700 years, is not a LoRA fine-tune. */
+#define LP_STEP_MAX     G_GINT64_CONSTANT (1000000000000)   /* 10^12 */
+#define LP_EPOCH_MAX    1000000
+#define LP_SECONDS_MAX  G_GINT64_CONSTANT (1000000000000)   /* 10^12 s */
+#define LP_MONEY_MAX    1e15                                /* USD */
+#define LP_COUNT_MAX    G_MAXINT32                          /* jobs, events, pages, slots */
+#define LP_PER_PAGE_MAX 1000
+
 const char *lp_job_status_to_string    (LpJobStatus     status);
 gboolean    lp_job_status_from_string  (const char     *str,
                                         LpJobStatus    *status);

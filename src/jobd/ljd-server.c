@@ -329,7 +329,7 @@ parse_body (SoupServerMessage *msg)
   const char *data = g_bytes_get_data (bytes, &len);
   JsonObject *object;
 
-  if (!(object = lp_json_parse_object (data, len, &error)))
+  if (!(object = lp_json_parse_object_full (data, len, LP_JSON_MAX_DEPTH_REQUEST, &error)))
     respond_error (msg, error);
 
   return object;

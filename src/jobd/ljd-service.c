@@ -1574,12 +1574,10 @@ get_ranged_int (JsonObject  *request,
 {
   g_autoptr(GError) local_error = NULL;
 
-  if (!lp_json_get_int (request, member, TRUE, value, &local_error))
+  /* A literal too large for an integer (-99999999999999999999) is refused
+   * with this range too, never taken as something else. */
+  if (!lp_json_get_int_range (request, member, TRUE, min, max, value, &local_error))
     return from_json_error (error, local_error);
-
-  if (*value < min || *value > max)
-    return ljd_service_invalid (error, _("“%s” must be from %lld to %lld"),
-                                member, (long long) min, (long long) max);
 
   return TRUE;
 }
