@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "fuzz-common.h"
 #include "lp-json.h"
 #include "ljd-capped-input-stream.h"
 #include "ljd-external.h"
@@ -21,32 +22,16 @@
 #include "ljd-service.h"
 #include "ljd-store.h"
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-
 static LjdStore *store;
 static LjdService *service;
 static LjdServer *server;
 static char *token;
 static char *secret;
 
+/* Once per process, on the first input: the runner of the regressions
+ * calls LLVMFuzzerTestOneInput() only. */
 static void
-quiet_log (const char     *domain,
-           GLogLevelFlags  level,
-           const char     *message,
-           gpointer        data)
-{
-  /* A critical is a bug: let the fuzzer see it as a crash. */
-  if (level & (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR))
-    {
-      g_printerr ("%s\n", message);
-      abort ();
-    }
-}
-
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
+setup (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) request = NULL;
@@ -55,7 +40,10 @@ LLVMFuzzerInitialize (int    *argc,
   const char *body = "{\"name\":\"Fuzzed\",\"total_steps\":300,\"epochs\":3,\"gpu_type\":\"A100\","
                      "\"pricing\":\"spot\",\"hourly_rate\":1.19,\"provider\":\"external\"}";
 
-  g_log_set_default_handler (quiet_log, NULL);
+  if (server != NULL)
+    return;
+
+  fuzz_setup ();
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
 
   if (!(store = ljd_store_open (":memory:", &error)))
@@ -75,8 +63,6 @@ LLVMFuzzerInitialize (int    *argc,
   g_assert_no_error (error);
   job = ljd_service_create_job (service, request, "fuzzer", &secret, &error);
   g_assert_no_error (error);
-
-  return 0;
 }
 
 static GBytes *
@@ -153,17 +139,23 @@ gone (gpointer  data,
 }
 
 int
-LLVMFuzzerTestOneInput (const guint8 *data,
-                        size_t        size)
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
 {
-  g_autoptr(GBytes) bytes = prepare (data, size);
-  g_autoptr(GInputStream) memory = g_memory_input_stream_new_from_bytes (bytes);
-  g_autoptr(GInputStream) in = ljd_capped_input_stream_new (memory, NULL, at_end, NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GInputStream) memory = NULL;
+  g_autoptr(GInputStream) in = NULL;
   g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
   g_autoptr(GSocketAddress) local = g_inet_socket_address_new_from_string ("127.0.0.1", 8787);
   g_autoptr(GSocketAddress) remote = g_inet_socket_address_new_from_string ("127.0.0.1", 40000);
-  GIOStream *stream = g_simple_io_stream_new (in, out);
+  GIOStream *stream;
   gboolean done = FALSE;
+
+  setup ();
+  bytes = prepare (data, size);
+  memory = g_memory_input_stream_new_from_bytes (bytes);
+  in = ljd_capped_input_stream_new (memory, NULL, at_end, NULL);
+  stream = g_simple_io_stream_new (in, out);
 
   g_object_weak_ref (G_OBJECT (stream), gone, &done);
   soup_server_accept_iostream (ljd_server_get_soup_server (server), stream, local, remote, NULL);
