@@ -512,9 +512,19 @@ class RoutingTests(TestCase):
                            headers={'Content-Type': 'application/json'})
         self.assertError(r, 401, 'unauthorized')
 
-        # Exactly 16 MiB is not too large: it reaches validation.
-        r = self.jobd.post('/api/training/jobs', body_of(limit), headers={'Content-Type': 'application/json'})
+        # Exactly 16 MiB is not too large for a webhook batch: it reaches
+        # validation. Other bodies stop at 1 MiB.
+        exact = body_of(limit)
+        r = self.jobd.post('/api/training/jobs/%d/webhook' % job['id'], exact,
+                           headers={'X-Lora-Signature': sign(secret, exact)})
         self.assertError(r, 400, 'bad_request')
+        for path in ('/api/training/jobs', '/api/training/jobs/%d/cancel' % job['id']):
+            with self.subTest(path=path):
+                r = self.jobd.post(path, body_of((1 << 20) + 1), headers={'Content-Type': 'application/json'})
+                self.assertError(r, 413, 'payload_too_large')
+                self.assertIn('1 MiB', r.json['error']['message'])
+                r = self.jobd.post(path, body_of(1 << 20), headers={'Content-Type': 'application/json'})
+                self.assertError(r, 400, 'bad_request')
 
         # The service carries on.
         self.assertEqual(self.jobd.get('/api/health').status, 200)

@@ -307,16 +307,34 @@ request_body (SoupServerMessage *msg)
   return soup_message_body_flatten (body);
 }
 
+static gboolean is_webhook_route (const char *path);
+
+static goffset
+body_limit (const char *path)
+{
+  return is_webhook_route (path) ? LJD_MAX_BODY_SIZE : LJD_MAX_REQUEST_BODY_SIZE;
+}
+
+static void
+respond_too_large (SoupServerMessage *msg,
+                   goffset            limit)
+{
+  g_autofree char *message =
+    g_strdup_printf (_("The body is larger than %d MiB"), (int) (limit / (1024 * 1024)));
+
+  respond_error_code (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large", message);
+}
+
 static gboolean
-body_too_large (SoupServerMessage *msg)
+body_too_large (SoupServerMessage *msg,
+                const char        *path)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
 
-  if (body->length <= LJD_MAX_BODY_SIZE)
+  if (body->length <= body_limit (path))
     return FALSE;
 
-  respond_error_code (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                      _("The body is larger than 16 MiB"));
+  respond_too_large (msg, body_limit (path));
   return TRUE;
 }
 
@@ -651,7 +669,7 @@ handle_request (SoupServer        *server,
   g_autofree char *user = NULL;
   guint n_parts;
 
-  if (body_too_large (msg))
+  if (body_too_large (msg, path))
     return;
 
   /* soup_form_decode() ends a value at a NUL, so "status=%00" would read
@@ -762,6 +780,19 @@ handle_request (SoupServer        *server,
 }
 
 static gboolean
+is_webhook_route (const char *path)
+{
+  g_auto(GStrv) parts = g_strsplit (path, "/", 0);
+  guint n = g_strv_length (parts);
+
+  if (n > 1 && parts[n - 1][0] == '\0')
+    n--;
+
+  return n == 6 && g_str_equal (parts[1], "api") && g_str_equal (parts[2], "training") &&
+         g_str_equal (parts[3], "jobs") && g_str_equal (parts[5], "webhook");
+}
+
+static gboolean
 is_open_route (const char *path)
 {
   g_auto(GStrv) parts = g_strsplit (path, "/", 0);
@@ -815,10 +846,9 @@ early_handler (SoupServer        *server,
     }
 
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > LJD_MAX_BODY_SIZE)
+      soup_message_headers_get_content_length (headers) > body_limit (path))
     {
-      respond_error_code (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                          _("The body is larger than 16 MiB"));
+      respond_too_large (msg, body_limit (path));
       ljd_acceptor_answer_and_close (self->acceptor, msg);
       return;
     }

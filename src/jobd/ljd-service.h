@@ -33,7 +33,10 @@ typedef enum {
 } LjdServiceError;
 
 #define LJD_DEFAULT_SLOTS 3
+/* A webhook batch may be large; a job or a cancel request never is, and
+ * parsing runs on the thread that serves everyone. */
 #define LJD_MAX_BODY_SIZE (16 * 1024 * 1024)
+#define LJD_MAX_REQUEST_BODY_SIZE (1024 * 1024)
 #define LJD_MAX_CONFIG_SIZE (64 * 1024)
 
 GQuark       ljd_service_error_quark      (void);
