@@ -14,7 +14,6 @@ struct _LjdCappedInputStream
 
   gint64             budget;   /* bytes that may still be read; -1: any number */
   gboolean           exceeded;
-  gboolean           eof_seen;
   LjdCappedFunc      exceeded_func;
   LjdCappedEofFunc   eof_func;
   gpointer           user_data;
@@ -52,14 +51,10 @@ charge (LjdCappedInputStream  *self,
         gssize                 n,
         GError               **error)
 {
-  if (n == 0 && count > 0 && !self->eof_seen)
+  if (n == 0 && count > 0 && self->eof_func != NULL && self->eof_func (self, self->user_data))
     {
-      self->eof_seen = TRUE;
-      if (self->eof_func != NULL && self->eof_func (self, self->user_data))
-        {
-          *(char *) buffer = '\n';
-          return 1;
-        }
+      *(char *) buffer = '\n';
+      return 1;
     }
 
   if (n <= 0 || self->budget < 0)

@@ -20,7 +20,7 @@ G_DECLARE_FINAL_TYPE (LjdCappedInputStream, ljd_capped_input_stream, LJD, CAPPED
 typedef void     (*LjdCappedFunc) (LjdCappedInputStream *stream,
                                    gpointer              user_data);
 /* Called when a read finds the end of the stream; returning TRUE makes
- * that read return one line end instead (once). See ljd-acceptor.c. */
+ * that read return one line end instead. See ljd-acceptor.c. */
 typedef gboolean (*LjdCappedEofFunc) (LjdCappedInputStream *stream,
                                       gpointer              user_data);
 
