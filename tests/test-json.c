@@ -116,6 +116,20 @@ test_refusals (void)
           g_assert_cmpstr (check_error->message, ==, error->message);
         }
     }
+
+  /* No body at all, as an answer without one gives the app: refused
+   * without arithmetic on the NULL pointer (UBSan watches). */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *code = NULL;
+    g_autofree char *message = NULL;
+
+    g_assert_null (lp_json_parse_object (NULL, 0, &error));
+    g_assert_error (error, LP_JSON_ERROR, LP_JSON_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_false (lp_json_check (NULL, 0, LP_JSON_MAX_DEPTH_ANSWER, &error));
+    g_assert_false (lp_json_parse_api_error (NULL, 0, &code, &message));
+  }
 }
 
 static void

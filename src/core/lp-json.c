@@ -701,6 +701,14 @@ read_body (const char  *data,
 
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
 
+  /* Before any pointer arithmetic: NULL + 0 is undefined too. */
+  if (length == 0)
+    {
+      g_set_error_literal (error, LP_JSON_ERROR, LP_JSON_ERROR_INVALID,
+                           _("The body is empty; a JSON object was expected"));
+      return FALSE;
+    }
+
   r.start = r.p = (const guchar *) data;
   r.end = r.start + length;
   r.max_depth = MIN (max_depth, MAX_DEPTH_CAP);
