@@ -31,6 +31,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "lp-log-parser.h"
 
 /* Longer lines are not a Trainer's; they are not worth scanning. */
@@ -52,6 +54,64 @@ lp_log_parser_new (double steps_per_epoch)
   self->step = -1;
   self->total_steps = -1;
   return self;
+}
+
+/* Stand-in until the formats land: reads what lp_log_parser_new() does. */
+LpLogParser *
+lp_log_parser_new_full (LpLogFormat          format,
+                        const char * const  *patterns,
+                        gint64               total_steps,
+                        gint64               total_epochs,
+                        GError             **error)
+{
+  return lp_log_parser_new (total_steps > 0 && total_epochs > 0 ? (double) total_steps / total_epochs : 0);
+}
+
+char *
+lp_log_parser_take_warning (LpLogParser *self)
+{
+  return NULL;
+}
+
+static const char * const format_names[LP_LOG_N_FORMATS] = {
+  "auto", "huggingface", "tqdm", "lightning", "nanogpt", "litgpt", "mlx", "torchtune", "none",
+};
+
+const char *
+lp_log_format_to_string (LpLogFormat format)
+{
+  g_return_val_if_fail ((guint) format < LP_LOG_N_FORMATS, "auto");
+  return format_names[format];
+}
+
+gboolean
+lp_log_format_from_string (const char  *str,
+                           LpLogFormat *format)
+{
+  for (guint i = 0; str != NULL && i < LP_LOG_N_FORMATS; i++)
+    if (g_str_equal (str, format_names[i]))
+      {
+        *format = (LpLogFormat) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+lp_log_config_is_key (const char *key)
+{
+  return g_strcmp0 (key, "log_format") == 0 || g_strcmp0 (key, "log_patterns") == 0;
+}
+
+gboolean
+lp_log_config_read (JsonObject   *config,
+                    LpLogFormat  *format,
+                    GStrv        *patterns,
+                    GError      **error)
+{
+  *format = LP_LOG_FORMAT_AUTO;
+  *patterns = g_new0 (char *, 1);
+  return TRUE;
 }
 
 void
@@ -448,6 +508,7 @@ lp_log_parser_feed (LpLogParser *self,
   record->step = -1;
   record->total_steps = -1;
   record->epoch = record->loss = record->eval_loss = record->learning_rate = NAN;
+  record->hint = LP_LOG_HINT_NONE;
 
   len = length < 0 ? strlen (line) : (gsize) length;
   while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -462,6 +523,7 @@ lp_log_parser_feed (LpLogParser *self,
 
       self->step = step;
       self->total_steps = total;
+      record->bar = TRUE;
       record->kind = LP_LOG_PROGRESS;
       record->present = LP_LOG_HAS_STEP | LP_LOG_HAS_TOTAL_STEPS;
       record->step = step;
