@@ -21,6 +21,21 @@ feed (LpLogParser *parser,
   return lp_log_parser_feed (parser, line, -1, record);
 }
 
+static LpLogParser *
+parser_for (LpLogFormat format,
+            gint64      total_steps,
+            gint64      epochs)
+{
+  g_autoptr(GError) error = NULL;
+  LpLogParser *parser = lp_log_parser_new_full (format, NULL, total_steps, epochs, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (parser);
+  return parser;
+}
+
+#define assert_value(a, b) g_assert_cmpfloat_with_epsilon ((a), (b), fabs (b) * 1e-9 + 1e-15)
+
 static void
 test_loss_dict (void)
 {
@@ -177,6 +192,26 @@ test_step_from_counter (void)
   g_assert_cmpint (r.step, ==, 220);
 }
 
+/* tqdm draws the Trainer's bar at most every 0.1 s; tqdm.write() draws it
+ * again only after the dict (ProgressCallback.on_log in transformers'
+ * trainer_callback.py): the counter last seen may lag the dict's step,
+ * which its epoch tells. */
+static void
+test_lagging_counter (void)
+{
+  g_autoptr(LpLogParser) parser = parser_for (LP_LOG_FORMAT_AUTO, 60, 2);
+  LpLogRecord r;
+
+  g_assert_cmpint (feed (parser, " 15%|█▌        | 9/60 [00:00<00:01, 26.27it/s]", &r), ==, LP_LOG_PROGRESS);
+  g_assert_cmpint (feed (parser, "{'loss': 2.6213, 'grad_norm': 0.1635, 'learning_rate': 0.029, 'epoch': 0.33}", &r),
+                   ==, LP_LOG_METRICS);
+  g_assert_cmpint (r.step, ==, 10);
+  /* An epoch far ahead of the counter: the job's epochs are not the
+   * script's, and the counter wins. */
+  g_assert_cmpint (feed (parser, "{'loss': 2.5, 'epoch': 1.9}", &r), ==, LP_LOG_METRICS);
+  g_assert_cmpint (r.step, ==, 9);
+}
+
 static void
 test_step_from_epoch (void)
 {
@@ -218,20 +253,6 @@ test_restore (void)
  * tqdm's bars are what tqdm 4.64 (Debian 12) writes to a file for the
  * trainer's tqdm() and set_postfix() calls. */
 
-static LpLogParser *
-parser_for (LpLogFormat format,
-            gint64      total_steps,
-            gint64      epochs)
-{
-  g_autoptr(GError) error = NULL;
-  LpLogParser *parser = lp_log_parser_new_full (format, NULL, total_steps, epochs, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (parser);
-  return parser;
-}
-
-#define assert_value(a, b) g_assert_cmpfloat_with_epsilon ((a), (b), fabs (b) * 1e-9 + 1e-15)
 
 /* kohya-ss/sd-scripts train_network.py:
  *   progress_bar = tqdm(range(args.max_train_steps - initial_step), smoothing=0, …, desc="steps")
@@ -741,6 +762,7 @@ main (int   argc,
   g_test_add_func ("/log-parser/progress", test_progress);
   g_test_add_func ("/log-parser/step-from-counter", test_step_from_counter);
   g_test_add_func ("/log-parser/step-from-epoch", test_step_from_epoch);
+  g_test_add_func ("/log-parser/lagging-counter", test_lagging_counter);
   g_test_add_func ("/log-parser/restore", test_restore);
   g_test_add_func ("/log-parser/kohya", test_kohya);
   g_test_add_func ("/log-parser/diffusers", test_diffusers);

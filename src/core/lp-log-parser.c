@@ -55,10 +55,11 @@
  *   ("  iter   train_loss     tok/s     tokens", then "    10    2.345 ▼ …"
  *   and "    10    val 2.456    0.52s"), read once its header was seen.
  *
- * The step of a line without one of its own (a dict, an evaluation) is,
- * in order: its own 'step' member; else the training bar's latest counter
- * (the Trainer redraws the bar before it prints a log); else, if the steps
- * per epoch are known, round(epoch × steps per epoch); else it is unknown.
+ * The step of a dict is its own 'step' member; else the training bar's
+ * latest counter, or the step its epoch gives (round(epoch × steps per
+ * epoch)) when that is a little ahead of the counter, which tqdm redraws
+ * at most ten times a second (see dict_step()); else it is unknown. Other
+ * lines without a step (an evaluation) are at the training bar's counter.
  *
  * A job's own patterns (GRegex, named groups step, total, epoch, loss,
  * val_loss, lr) are tried on every line before the formats. PCRE2 stops a
@@ -1708,6 +1709,32 @@ match_patterns (LpLogParser *self,
   return LP_LOG_NOTHING;
 }
 
+/* The step of a dict without one. The Trainer's bar is redrawn at most
+ * ten times a second (tqdm's mininterval), so the counter last drawn may
+ * lag the step the dict was logged at; the dict's epoch, rounded to two
+ * decimals, tells that step to within 0.005 epochs. An epoch a little
+ * ahead of the counter is the better guess; one far from it means the
+ * job's steps per epoch are not the script's, and the counter wins. */
+static gint64
+dict_step (LpLogParser *self,
+           LpLogRecord *record)
+{
+  double from_epoch, slack;
+
+  if (self->steps_per_epoch <= 0 || !(record->present & LP_LOG_HAS_EPOCH) ||
+      record->epoch * self->steps_per_epoch >= (double) G_MAXINT32 * 1024)
+    return self->step;
+
+  from_epoch = llround (record->epoch * self->steps_per_epoch);
+  if (self->step < 0)
+    return (gint64) from_epoch;
+
+  slack = MAX (10.0, self->steps_per_epoch * 0.01 + 1);
+  if (from_epoch > self->step && from_epoch <= self->step + slack)
+    return (gint64) from_epoch;
+  return self->step;
+}
+
 /* Terminal escapes (colours, tqdm's cursor moves between nested bars)
  * are not part of what a line says. */
 static const char *
@@ -1801,8 +1828,11 @@ lp_log_parser_feed (LpLogParser *self,
         {
           *record = parsed;
           if (record->present & LP_LOG_HAS_STEP)
-            self->step = record->step;
-          return metrics_at (self, (record->present & LP_LOG_HAS_STEP) ? record->step : -1, record);
+            {
+              self->step = record->step;
+              return metrics_at (self, record->step, record);
+            }
+          return metrics_at (self, dict_step (self, record), record);
         }
     }
 
