@@ -302,6 +302,12 @@ test_kohya (void)
   g_assert_cmpint (feed (parser, "validation steps: 100%|██████████| 8/8 [00:01<00:00,  6.00it/s, "
                                  "val_avg_loss=0.121, timestep=800]", &r), ==, LP_LOG_NOTHING);
   g_assert_cmpint (lp_log_parser_get_step (parser), ==, 64);
+  /* A later validation with the same average is a point of its own. */
+  g_assert_cmpint (feed (parser, "steps:  44%|████▍     | 66/150 [00:07<00:10,  8.50it/s, avr_loss=2.52]", &r),
+                   ==, LP_LOG_METRICS);
+  g_assert_cmpint (feed (parser, "validation steps: 100%|██████████| 8/8 [00:01<00:00,  6.12it/s, "
+                                 "val_avg_loss=0.121, timestep=800]", &r), ==, LP_LOG_METRICS);
+  g_assert_cmpint (r.step, ==, 66);
 
   /* accelerator.print(f"\nepoch {epoch+1}/{num_train_epochs}\n") */
   g_assert_cmpint (feed (parser, "epoch 2/10", &r), ==, LP_LOG_NOTHING);

@@ -752,6 +752,25 @@ drain (LjdLogFollower *self)
           g_autofree char *what = self->end_message != NULL ? g_strdup (self->end_message)
                                                             : describe_exit (self->exit_status);
           g_autofree char *tail = ljd_log_follower_get_tail (self);
+          int reached = lp_run_stages_get_reached (self->stages);
+
+          /* The stage it died in says it in a line: the exception a crash
+           * printed last, or how the process ended. */
+          if (reached >= 0 && owns_stages (self))
+            {
+              const char *last = g_queue_peek_tail (self->tail);
+              gboolean signalled = self->exit_status > 128 && self->exit_status < 128 + 65;
+              JsonObject *stage = json_object_new ();
+              const char *name = lp_stage_kind_to_string ((LpStageKind) reached);
+
+              json_object_set_string_member (stage, "stage", name);
+              json_object_set_string_member (stage, "status", "failed");
+              json_object_set_string_member (stage, "error",
+                                             last != NULL && !self->tail_progress && !signalled &&
+                                             self->end_message == NULL ? last : what);
+              queue_event (self, "stage", g_strdup_printf ("%sstage-%s-failed", self->prefix, name),
+                           stage, NULL, 0, end);
+            }
 
           /* The job's error is the end of the output (the traceback); the
            * event's message says how the process ended. */
