@@ -12,11 +12,31 @@
  * it ended.
  *
  * It copes with a file that does not exist yet, lines written in pieces,
- * \r redraws, a file that shrinks (it starts again from the top) and a
- * restart of the service: event ids are made of byte offsets, so a stretch
- * read twice posts duplicates, which the service drops. The provider
- * keeps the follower's state with its own (ljd_log_follower_save_state())
- * and hands it back after a restart (ljd_log_follower_resume()).
+ * \r redraws, a file started over (shorter, or no longer holding what was
+ * read: it reads it again from the top) and a restart of the service:
+ * event ids are made of byte offsets, so a stretch read twice posts
+ * duplicates, which the service drops. The provider keeps the follower's
+ * state with its own (ljd_log_follower_save_state()) and hands it back
+ * after a restart (ljd_log_follower_resume()).
+ *
+ * A provider's part, in order:
+ *
+ *   ljd_log_follower_check_config()   when the job is made (a 400 if not)
+ *   ljd_log_follower_new()            when the job starts or is re-attached
+ *   ljd_log_follower_start (started)  the process started: preprocessing
+ *   or ljd_log_follower_resume (state)
+ *   ljd_log_follower_set_gpu_util()   now and then, if it can tell
+ *   ljd_log_follower_finish (status, message)
+ *                                     the process ended: the rest of the
+ *                                     output, the stages' end, the job's end
+ *   or ljd_log_follower_fail (message)
+ *                                     it ended and nothing says how: the
+ *                                     job fails through the service
+ *   ljd_log_follower_stop()           on cancel, forget, or "finished"
+ *
+ * Event ids start with the provider's prefix: PREFIX-OFFSET for metrics,
+ * PREFIX-stage-STAGE-STATUS, PREFIX-status-completed / -failed,
+ * PREFIX-final-step, PREFIX-gpu-TIME, PREFIX-warning-OFFSET.
  *
  * A trainer that reports its own stages through the webhook (contrib's
  * reporter) keeps them: the follower stops posting stages once the job
