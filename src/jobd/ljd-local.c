@@ -20,11 +20,9 @@
  *   exit-status  its exit status, written by a small shell wrapper when it
  *                ends, so that an end nobody watched is still known;
  *
- * and in the job's provider state: {pid, pgid, folder, offset, step,
- * total_steps}, where offset is how far into the log the service has
- * reported. Event ids are made from log offsets, so re-reading a stretch
- * of log after a restart posts duplicates, which the service acknowledges
- * and drops.
+ * and in the job's provider state: {pid, pgid, folder} and what the
+ * job's LjdLogFollower, which reads output.log and reports it, keeps
+ * (how far into the log it has reported, its counters).
  */
 #include "config.h"
 
@@ -45,35 +43,13 @@
 #include <libsoup/soup.h>
 
 #include "lp-json.h"
-#include "lp-log-parser.h"
-#include "lp-trainer-event.h"
 #include "ljd-local.h"
+#include "ljd-log-follower.h"
 #include "ljd-timeout.h"
-#include "ljd-webhook.h"
 
-/* Events per webhook request, as the simulator sends them. */
-#define MAX_BATCH 500
-/* How often the log is checked for new output. */
-#define TAIL_INTERVAL_MS 500
-#define READ_CHUNK 65536
-/* A "line" that never ends (binary output, one endless tqdm bar) is cut. */
-#define MAX_LINE 65536
-/* Reading stops while this many events wait to be posted, so that a
- * restart catching up on a huge log does not hold all of it in memory. */
-#define MAX_PENDING 5000
-/* Progress counters and GPU readings become an event at most this often;
- * metrics dicts always do. */
-#define PROGRESS_INTERVAL_US (10 * G_USEC_PER_SEC)
 #define GPU_INTERVAL_S 10
-/* An older GPU reading is not attached to metrics any more. */
-#define GPU_FRESH_US (30 * G_USEC_PER_SEC)
-/* Lines kept for the error of a failed run, and bytes of log read before
- * the saved offset after a restart to fill them again. */
-#define TAIL_LINES 50
-#define TAIL_LINE_MAX_CHARS 1000
-#define TAIL_PRIME_BYTES 16384
-#define ERROR_MAX_CHARS LP_MESSAGE_MAX
-#define SAVE_INTERVAL_US (2 * G_USEC_PER_SEC)
+/* How often a re-attached process, which is not our child, is looked at. */
+#define WATCH_INTERVAL_MS 500
 #define CANCEL_POLL_MS 100
 /* After SIGKILL the kernel needs moments, not seconds; longer means the
  * processes cannot be killed (stuck in the driver), which is reported. */
@@ -203,9 +179,15 @@ local_config_parse (JsonObject   *object,
 
   members = json_object_get_members (object);
   for (const GList *l = members; l; l = l->next)
-    if (!g_str_equal (l->data, "argv") && !g_str_equal (l->data, "cwd") && !g_str_equal (l->data, "env"))
-      return ljd_service_invalid (error, _("unknown key “%s” (the local provider takes “argv”, “cwd” and “env”)"),
+    if (!g_str_equal (l->data, "argv") && !g_str_equal (l->data, "cwd") && !g_str_equal (l->data, "env") &&
+        !ljd_log_follower_is_config_key (l->data))
+      return ljd_service_invalid (error, _("unknown key “%s” (the local provider takes “argv”, “cwd”, “env”, "
+                                           "“log_format” and “log_patterns”)"),
                                   (const char *) l->data);
+
+  /* How the output reads: the follower's to check. */
+  if (!ljd_log_follower_check_config (object, error))
+    return FALSE;
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
     return ljd_service_invalid (error, _("“argv” must be an array of strings"));
@@ -409,22 +391,21 @@ child_setup (gpointer user_data)
     }
 }
 
-/* Provider state */
+/* Provider state: {pid, pgid, folder} and the follower's members. */
 
 typedef struct
 {
-  gint64  pid;
-  gint64  pgid;
-  char   *folder;
-  gint64  offset;
-  gint64  step;
-  gint64  total_steps;
+  gint64      pid;
+  gint64      pgid;
+  char       *folder;
+  JsonObject *object;   /* all of it, for the follower */
 } LocalState;
 
 static void
 local_state_clear (LocalState *state)
 {
   g_clear_pointer (&state->folder, g_free);
+  g_clear_pointer (&state->object, json_object_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LocalState, local_state_clear)
@@ -438,151 +419,77 @@ local_state_load (LjdLocal   *self,
   g_autoptr(JsonObject) object = NULL;
   const char *folder = NULL;
 
-  state->step = -1;
-  state->total_steps = -1;
-
   if (text == NULL || !(object = lp_json_parse_object (text, strlen (text), NULL)))
     return FALSE;
 
   if (!lp_json_get_int (object, "pid", TRUE, &state->pid, NULL) ||
       !lp_json_get_int (object, "pgid", TRUE, &state->pgid, NULL) ||
-      !lp_json_get_string (object, "folder", TRUE, &folder, NULL) ||
-      !lp_json_get_int (object, "offset", TRUE, &state->offset, NULL) ||
-      !lp_json_get_int (object, "step", FALSE, &state->step, NULL) ||
-      !lp_json_get_int (object, "total_steps", FALSE, &state->total_steps, NULL))
+      !lp_json_get_string (object, "folder", TRUE, &folder, NULL))
     return FALSE;
 
-  if (state->pid <= 1 || state->pid > G_MAXINT || state->pgid <= 1 || state->pgid > G_MAXINT ||
-      state->offset < 0)
+  if (state->pid <= 1 || state->pid > G_MAXINT || state->pgid <= 1 || state->pgid > G_MAXINT)
     return FALSE;
 
   state->folder = g_strdup (folder);
+  state->object = g_steal_pointer (&object);
   return TRUE;
 }
 
-/* Runs */
+/* Runs
+ *
+ * A run is the process and the follower that reads its output; the
+ * follower posts everything, the run only tells it how the process ended. */
 
 typedef struct
 {
-  JsonObject *event;
-  goffset     start;   /* where its line starts in the log */
-} Pending;
-
-static void
-pending_free (Pending *pending)
-{
-  json_object_unref (pending->event);
-  g_free (pending);
-}
-
-typedef struct
-{
-  LjdLocal     *local;        /* weak */
-  gint64        job_id;
-  guint         serial;       /* tells this run from a later one of the job */
-  char         *secret;
-  char         *folder;
-  pid_t         pid;
-  pid_t         pgid;
-  GSubprocess  *process;      /* NULL after a re-attach: not our child */
-  GCancellable *cancellable;
-  GSource      *tail_source;
-  GSource      *gpu_source;
-
-  /* Reading the log */
-  GInputStream *stream;
-  goffset       read_offset;  /* bytes read so far */
-  goffset       line_start;   /* where the line in partial starts */
-  goffset       consumed;     /* end of the last whole line handled */
-  goffset       prime_until;  /* lines before this only fill the tail */
-  GByteArray   *partial;
-  LpLogParser  *parser;
-  GQueue       *tail;         /* char *, the last lines, oldest first */
-
-  /* Reporting */
-  GQueue       *pending;      /* Pending *, in order */
-  guint         in_flight;    /* events of the request under way, or 0 */
-  gint64        reported_step;
-  gint64        last_metrics_at;
-  goffset       saved_offset;
-  gint64        saved_at;
+  LjdLocal       *local;        /* weak */
+  gint64          job_id;
+  guint           serial;       /* tells this run from a later one of the job */
+  char           *folder;
+  pid_t           pid;
+  pid_t           pgid;
+  GSubprocess    *process;      /* NULL after a re-attach: not our child */
+  GCancellable   *cancellable;
+  LjdLogFollower *follower;
+  GSource        *watch_source; /* a re-attached process: is it still there? */
+  GSource        *gpu_source;
 
   /* GPU */
-  char         *nvidia_smi;
-  char         *gpu_ids;
-  double        gpu_util;
-  gint64        gpu_at;
+  char           *nvidia_smi;
+  char           *gpu_ids;
 
   /* The end */
-  int           wait_status;
+  int             wait_status;
 
-  guint         reading : 1;
-  guint         log_failed : 1;
-  guint         skip_partial : 1;
-  guint         tail_progress : 1;   /* the last tail line is a progress bar */
-  guint         training_sent : 1;
-  guint         gpu_in_flight : 1;
-  guint         exited : 1;
-  guint         have_wait_status : 1;
-  guint         died_while_stopped : 1;
-  guint         finishing : 1;
-  guint         cancelling : 1;
+  guint           gpu_in_flight : 1;
+  guint           exited : 1;
+  guint           ending : 1;
+  guint           have_wait_status : 1;
+  guint           died_while_stopped : 1;
+  guint           cancelling : 1;
 } LocalRun;
 
 static void
 local_run_free (LocalRun *run)
 {
-  ljd_source_clear (&run->tail_source);
+  ljd_source_clear (&run->watch_source);
   ljd_source_clear (&run->gpu_source);
   if (run->cancellable != NULL)
     g_cancellable_cancel (run->cancellable);
   g_clear_object (&run->cancellable);
+  if (run->follower != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (run->follower, run);
+      ljd_log_follower_stop (run->follower);
+      g_clear_object (&run->follower);
+    }
   /* Dropping the GSubprocess neither kills nor orphans the child: GLib
    * still reaps it when it ends. */
   g_clear_object (&run->process);
-  g_clear_object (&run->stream);
-  g_clear_pointer (&run->partial, g_byte_array_unref);
-  g_clear_pointer (&run->parser, lp_log_parser_free);
-  if (run->tail != NULL)
-    g_queue_free_full (run->tail, g_free);
-  if (run->pending != NULL)
-    g_queue_free_full (run->pending, (GDestroyNotify) pending_free);
-  g_free (run->secret);
   g_free (run->folder);
   g_free (run->nvidia_smi);
   g_free (run->gpu_ids);
   g_free (run);
-}
-
-static LocalRun *
-local_run_new (LjdLocal   *self,
-               LpJob      *job,
-               const char *secret,
-               const char *folder)
-{
-  LocalRun *run = g_new0 (LocalRun, 1);
-  double steps_per_epoch = 0;
-
-  /* The epoch estimate of a step (see lp-log-parser.c) needs the job's
-   * own figures; they are the best guess there is. */
-  if (lp_job_get_total_epochs (job) > 0 && lp_job_get_total_steps (job) > 0)
-    steps_per_epoch = (double) lp_job_get_total_steps (job) / lp_job_get_total_epochs (job);
-
-  run->local = self;
-  run->job_id = lp_job_get_id (job);
-  run->serial = ++self->next_serial;
-  run->secret = g_strdup (secret);
-  run->folder = g_strdup (folder);
-  run->cancellable = g_cancellable_new ();
-  run->partial = g_byte_array_new ();
-  run->parser = lp_log_parser_new (steps_per_epoch);
-  run->tail = g_queue_new ();
-  run->pending = g_queue_new ();
-  run->reported_step = -1;
-  run->saved_offset = -1;
-  run->gpu_util = NAN;
-
-  return run;
 }
 
 /* What an asynchronous operation holds instead of the run, which may be
@@ -592,19 +499,16 @@ typedef struct
   LjdLocal *local;
   gint64    job_id;
   guint     serial;
-  guint     count;      /* events posted, or whether a read began after the exit */
 } RunRef;
 
 static RunRef *
-run_ref_new (LocalRun *run,
-             guint     count)
+run_ref_new (LocalRun *run)
 {
   RunRef *ref = g_new0 (RunRef, 1);
 
   ref->local = g_object_ref (run->local);
   ref->job_id = run->job_id;
   ref->serial = run->serial;
-  ref->count = count;
   return ref;
 }
 
@@ -638,13 +542,6 @@ save_state (LocalRun *run)
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
-  goffset offset;
-
-  /* Everything before the first event still waiting has been reported;
-   * the parser's counter may be a little ahead of that, which only moves
-   * a re-read dict to a later step. */
-  offset = g_queue_is_empty (run->pending) ? run->consumed
-                                           : ((Pending *) g_queue_peek_head (run->pending))->start;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "pid");
@@ -653,379 +550,57 @@ save_state (LocalRun *run)
   json_builder_add_int_value (builder, run->pgid);
   json_builder_set_member_name (builder, "folder");
   json_builder_add_string_value (builder, run->folder);
-  json_builder_set_member_name (builder, "offset");
-  json_builder_add_int_value (builder, offset);
-  json_builder_set_member_name (builder, "step");
-  json_builder_add_int_value (builder, lp_log_parser_get_step (run->parser));
-  json_builder_set_member_name (builder, "total_steps");
-  json_builder_add_int_value (builder, lp_log_parser_get_total_steps (run->parser));
+  ljd_log_follower_save_state (run->follower, builder);
   json_builder_end_object (builder);
   text = lp_json_builder_to_string (builder);
 
   if (!ljd_store_set_provider_state (ljd_service_get_store (run->local->service),
                                      run->job_id, text, &error))
-    {
-      g_warning ("Cannot save the state of the local process of job %" G_GINT64_FORMAT ": %s",
-                 run->job_id, error->message);
-      return;
-    }
-
-  run->saved_offset = offset;
-  run->saved_at = g_get_monotonic_time ();
-}
-
-/* Posting events */
-
-static void flush (LocalRun *run);
-
-static void
-queue_event (LocalRun   *run,
-             const char *type,
-             char       *event_id,   /* (transfer full) */
-             JsonObject *data,       /* (transfer full) */
-             const char *message,
-             goffset     start)
-{
-  Pending *pending = g_new0 (Pending, 1);
-
-  pending->event = json_object_new ();
-  json_object_set_string_member (pending->event, "event_id", event_id);
-  json_object_set_string_member (pending->event, "type", type);
-  if (message != NULL)
-    json_object_set_string_member (pending->event, "message", message);
-  json_object_set_object_member (pending->event, "data", data);
-  pending->start = start;
-
-  g_queue_push_tail (run->pending, pending);
-  g_free (event_id);
-}
-
-/* JSON has no NaN: the webhook takes non-finite values as strings. */
-static void
-set_metric (JsonObject *data,
-            const char *member,
-            double      value)
-{
-  if (isnan (value))
-    json_object_set_string_member (data, member, "NaN");
-  else if (isinf (value))
-    json_object_set_string_member (data, member, value > 0 ? "Infinity" : "-Infinity");
-  else
-    json_object_set_double_member (data, member, value);
-}
-
-static JsonObject *
-metrics_data (LocalRun          *run,
-              gint64             step,
-              const LpLogRecord *record)
-{
-  JsonObject *data = json_object_new ();
-
-  json_object_set_int_member (data, "step", step);
-
-  if (record != NULL)
-    {
-      if (record->present & LP_LOG_HAS_EPOCH)
-        json_object_set_double_member (data, "epoch", record->epoch);
-      if (record->present & LP_LOG_HAS_LOSS)
-        set_metric (data, "train_loss", record->loss);
-      if (record->present & LP_LOG_HAS_EVAL_LOSS)
-        set_metric (data, "val_loss", record->eval_loss);
-      if (record->present & LP_LOG_HAS_LEARNING_RATE)
-        set_metric (data, "learning_rate", record->learning_rate);
-    }
-
-  if (!isnan (run->gpu_util) && g_get_monotonic_time () - run->gpu_at < GPU_FRESH_US)
-    json_object_set_double_member (data, "gpu_util", run->gpu_util);
-
-  run->reported_step = MAX (run->reported_step, step);
-  run->last_metrics_at = g_get_monotonic_time ();
-
-  return data;
+    g_warning ("Cannot save the state of the local process of job %" G_GINT64_FORMAT ": %s",
+               run->job_id, error->message);
 }
 
 static void
-post_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
+state_changed_cb (LjdLogFollower *follower,
+                  LocalRun       *run)
 {
-  SoupSession *session = SOUP_SESSION (object);
-  g_autoptr(RunRef) ref = user_data;
-  g_autoptr(GError) error = NULL;
-  GBytes *body = soup_session_send_and_read_finish (session, result, &error);
-  SoupMessage *msg = soup_session_get_async_result_message (session, result);
-  guint status = msg != NULL ? soup_message_get_status (msg) : 0;
-  LocalRun *run;
-
-  /* The status says all there is to know; the body is only a count. */
-  g_clear_pointer (&body, g_bytes_unref);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
-    return;
-
-  run->in_flight = 0;
-
-  if (error == NULL && status == SOUP_STATUS_ACCEPTED)
-    {
-      for (guint i = 0; i < ref->count && !g_queue_is_empty (run->pending); i++)
-        pending_free (g_queue_pop_head (run->pending));
-      flush (run);
-      return;
-    }
-
-  /* 409: the job is over (cancelled, or finished by the trainer's own
-   * reporter); 404: it is gone. Nobody wants the rest of this log. */
-  if (status == SOUP_STATUS_CONFLICT || status == SOUP_STATUS_NOT_FOUND)
-    {
-      g_hash_table_remove (ref->local->runs, &ref->job_id);
-      return;
-    }
-
-  /* Anything else is retried from the next tick. */
-  g_debug ("Posting the events of local job %" G_GINT64_FORMAT " failed (%u %s); retrying",
-           ref->job_id, status, error ? error->message : "");
+  save_state (run);
 }
 
+/* The job's end is posted, or the job is over: nothing is left to do
+ * for the run. Its follower holds itself while it says so. */
 static void
-flush (LocalRun *run)
+finished_cb (LjdLogFollower *follower,
+             LocalRun       *run)
 {
   LjdLocal *self = run->local;
-  g_autoptr(JsonArray) events = NULL;
-  g_autoptr(SoupMessage) msg = NULL;
-  g_autofree char *url = NULL;
-  guint count = 0;
+  gint64 job_id = run->job_id;
 
-  if (run->in_flight > 0 || run->cancelling || g_queue_is_empty (run->pending))
-    return;
-
-  events = json_array_new ();
-  for (GList *l = run->pending->head; l != NULL && count < MAX_BATCH; l = l->next, count++)
-    json_array_add_object_element (events, json_object_ref (((Pending *) l->data)->event));
-
-  url = ljd_service_get_webhook_url (self->service, run->job_id);
-  if (!(msg = ljd_webhook_message_new (url, run->secret, events)))
-    {
-      g_warning ("The local provider cannot post to %s", url);
-      return;
-    }
-
-  run->in_flight = count;
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,
-                                    run->cancellable, post_cb, run_ref_new (run, count));
+  g_hash_table_remove (self->runs, &job_id);
 }
 
-/* Reading the log */
-
-/* Keeps a line for the error of a failed run: valid UTF-8, without
- * terminal escapes, and a progress bar replaced by the next one the way a
- * terminal shows it. */
-static void
-tail_add (LocalRun   *run,
-          const char *data,
-          gsize       len,
-          gboolean    progress)
+static LocalRun *
+local_run_new (LjdLocal   *self,
+               LpJob      *job,
+               const char *secret,
+               const char *folder)
 {
-  g_autofree char *valid = g_utf8_make_valid (data, len);
-  g_autoptr(GString) clean = g_string_new (NULL);
-  glong chars;
+  LocalRun *run = g_new0 (LocalRun, 1);
+  g_autofree char *log_path = g_build_filename (folder, LOG_NAME, NULL);
 
-  for (const char *p = valid; *p; p++)
-    {
-      if (*p == '\x1b')
-        {
-          /* CSI: ESC [ parameters letter */
-          if (p[1] == '[')
-            {
-              p += 2;
-              while (*p && !g_ascii_isalpha (*p))
-                p++;
-              if (*p == '\0')
-                break;
-            }
-          continue;
-        }
-      if ((guchar) *p < 0x20 && *p != '\t')
-        continue;
-      g_string_append_c (clean, *p);
-    }
+  run->local = self;
+  run->job_id = lp_job_get_id (job);
+  run->serial = ++self->next_serial;
+  run->folder = g_strdup (folder);
+  run->cancellable = g_cancellable_new ();
+  run->follower = ljd_log_follower_new (self->service, self->session, job, secret, log_path, "local");
+  g_signal_connect (run->follower, "state-changed", G_CALLBACK (state_changed_cb), run);
+  g_signal_connect (run->follower, "finished", G_CALLBACK (finished_cb), run);
 
-  g_strchomp (clean->str);
-  if (clean->str[0] == '\0')
-    return;
-
-  chars = g_utf8_strlen (clean->str, -1);
-  if (chars > TAIL_LINE_MAX_CHARS)
-    g_string_truncate (clean, g_utf8_offset_to_pointer (clean->str, TAIL_LINE_MAX_CHARS) - clean->str);
-
-  if (progress && run->tail_progress && !g_queue_is_empty (run->tail))
-    g_free (g_queue_pop_tail (run->tail));
-
-  g_queue_push_tail (run->tail, g_string_free (g_steal_pointer (&clean), FALSE));
-  run->tail_progress = progress;
-
-  while (g_queue_get_length (run->tail) > TAIL_LINES)
-    g_free (g_queue_pop_head (run->tail));
+  return run;
 }
 
-static char *
-tail_text (LocalRun *run)
-{
-  g_autoptr(GString) text = g_string_new (NULL);
-  const char *start;
-  glong chars;
-
-  for (GList *l = run->tail->head; l != NULL; l = l->next)
-    g_string_append_printf (text, "%s\n", (const char *) l->data);
-
-  g_strstrip (text->str);
-  chars = g_utf8_strlen (text->str, -1);
-  if (chars <= ERROR_MAX_CHARS)
-    return g_strdup (text->str);
-
-  /* The end of a traceback says what went wrong; keep the end, from a
-   * line start if one is near. */
-  start = g_utf8_offset_to_pointer (text->str, chars - ERROR_MAX_CHARS);
-  {
-    const char *newline = strchr (start, '\n');
-
-    if (newline != NULL && newline - start < 500)
-      start = newline + 1;
-  }
-  return g_strdup (start);
-}
-
-static void
-handle_line (LocalRun   *run,
-             const char *data,
-             gsize       len,
-             goffset     start)
-{
-  LpLogRecord record;
-  LpLogKind kind;
-  gint64 now = g_get_monotonic_time ();
-
-  if (len == 0)
-    return;
-
-  /* Before the saved offset: reported before the restart, only context
-   * now. A parser of its own tells the bars, leaving the run's untouched. */
-  if (start < run->prime_until)
-    {
-      g_autoptr(LpLogParser) scratch = lp_log_parser_new (0);
-
-      tail_add (run, data, len, lp_log_parser_feed (scratch, data, len, &record) == LP_LOG_PROGRESS);
-      return;
-    }
-
-  if (!run->training_sent)
-    {
-      JsonObject *status = json_object_new ();
-
-      json_object_set_string_member (status, "status", "training");
-      queue_event (run, "status", g_strdup ("local-status-training"), status, NULL, start);
-      run->training_sent = TRUE;
-    }
-
-  kind = lp_log_parser_feed (run->parser, data, len, &record);
-  tail_add (run, data, len, kind == LP_LOG_PROGRESS);
-
-  if (kind == LP_LOG_METRICS)
-    {
-      /* A dict whose step nothing told: at the last step reported. */
-      gint64 step = (record.present & LP_LOG_HAS_STEP) ? record.step : MAX (run->reported_step, 0);
-
-      queue_event (run, "metrics", g_strdup_printf ("local-%" G_GOFFSET_FORMAT, start),
-                   metrics_data (run, step, &record), NULL, start);
-    }
-  else if (kind == LP_LOG_PROGRESS && record.step > run->reported_step &&
-           (run->reported_step < 0 || now - run->last_metrics_at >= PROGRESS_INTERVAL_US))
-    {
-      queue_event (run, "metrics", g_strdup_printf ("local-%" G_GOFFSET_FORMAT, start),
-                   metrics_data (run, record.step, NULL), NULL, start);
-    }
-}
-
-static void
-end_line (LocalRun *run,
-          goffset   end)
-{
-  if (run->skip_partial)
-    run->skip_partial = FALSE;   /* the rest of a line begun before the read */
-  else
-    handle_line (run, (const char *) run->partial->data, run->partial->len, run->line_start);
-
-  g_byte_array_set_size (run->partial, 0);
-  run->line_start = end;
-  run->consumed = MAX (run->consumed, end);
-}
-
-/* Lines end at \n or \r: tqdm redraws its bar with \r, never \n. */
-static void
-process_bytes (LocalRun     *run,
-               const guint8 *data,
-               gsize         len)
-{
-  gsize from = 0;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (data[i] != '\n' && data[i] != '\r')
-        {
-          if (run->partial->len + (i - from) < MAX_LINE)
-            continue;
-          g_byte_array_append (run->partial, data + from, i - from);
-          from = i;
-          end_line (run, run->read_offset + i);
-          continue;
-        }
-
-      g_byte_array_append (run->partial, data + from, i - from);
-      end_line (run, run->read_offset + i + 1);
-      from = i + 1;
-    }
-
-  g_byte_array_append (run->partial, data + from, len - from);
-  run->read_offset += len;
-}
-
-static void fail_later (LocalRun   *run,
-                        const char *message);
-
-static char *
-describe_exit (int code)
-{
-  if (code > 128 && code < 128 + 65)
-    return g_strdup_printf (_("The training process was killed by signal %d (%s)"),
-                            code - 128, g_strsignal (code - 128));
-
-  return g_strdup_printf (_("The training process exited with status %d"), code);
-}
-
-static void
-report_exit (LocalRun *run,
-             int       code)
-{
-  JsonObject *data = json_object_new ();
-
-  json_object_set_int_member (data, "exit_status", code);
-
-  if (code == 0)
-    {
-      json_object_set_string_member (data, "status", "completed");
-      queue_event (run, "status", g_strdup ("local-status-completed"), data, NULL, run->consumed);
-    }
-  else
-    {
-      g_autofree char *what = describe_exit (code);
-      g_autofree char *tail = tail_text (run);
-
-      /* The job's error is the end of the output (the traceback); the
-       * event's message says how the process ended. */
-      json_object_set_string_member (data, "status", "failed");
-      json_object_set_string_member (data, "error", tail[0] ? tail : what);
-      queue_event (run, "status", g_strdup ("local-status-failed"), data, what, run->consumed);
-    }
-}
+/* How the process ended */
 
 static void
 exit_file_cb (GObject      *object,
@@ -1052,146 +627,81 @@ exit_file_cb (GObject      *object,
     }
 
   if (known)
-    report_exit (run, (int) code);
+    ljd_log_follower_finish (run->follower, (int) code, NULL);
   else if (run->have_wait_status)
     {
       /* The wrapper itself was killed (or could not write the file); the
        * wait status still says how. */
       if (WIFSIGNALED (run->wait_status))
-        report_exit (run, 128 + WTERMSIG (run->wait_status));
+        ljd_log_follower_finish (run->follower, 128 + WTERMSIG (run->wait_status), NULL);
       else
-        report_exit (run, WIFEXITED (run->wait_status) && WEXITSTATUS (run->wait_status) != 0
-                          ? WEXITSTATUS (run->wait_status) : 255);
+        ljd_log_follower_finish (run->follower,
+                                 WIFEXITED (run->wait_status) && WEXITSTATUS (run->wait_status) != 0
+                                 ? WEXITSTATUS (run->wait_status) : 255, NULL);
     }
   else if (run->died_while_stopped)
-    {
-      fail_later (run, _("The training process ended while the service was stopped; "
-                         "its exit status is unknown"));
-      return;
-    }
+    ljd_log_follower_fail (run->follower, _("The training process ended while the service was stopped; "
+                                            "its exit status is unknown"));
   else
-    {
-      fail_later (run, _("The training process ended without recording its exit status; "
-                         "it was probably killed"));
-      return;
-    }
-
-  flush (run);
+    ljd_log_follower_fail (run->follower, _("The training process ended without recording its exit status; "
+                                            "it was probably killed"));
 }
 
-/* The process is gone and the log read to its end: report how it ended. */
+/* The process is gone: the wrapper wrote its status before it ended. The
+ * follower reads the rest of the output before it reports that. */
 static void
-finish (LocalRun *run)
+process_ended (LocalRun *run)
 {
-  g_autoptr(GFile) file = NULL;
   g_autofree char *path = NULL;
-  gint64 step;
+  g_autoptr(GFile) file = NULL;
 
-  run->finishing = TRUE;
-  ljd_source_clear (&run->gpu_source);
-
-  if (run->partial->len > 0)
-    end_line (run, run->line_start + run->partial->len);
-
-  if (run->cancelling)
+  run->exited = TRUE;
+  if (run->ending || run->cancelling)
     return;
 
-  /* The last counter, so that the job ends at the step the bar ended at. */
-  step = lp_log_parser_get_step (run->parser);
-  if (step > run->reported_step)
-    queue_event (run, "metrics", g_strdup ("local-final-step"),
-                 metrics_data (run, step, NULL), NULL, run->consumed);
+  run->ending = TRUE;
+  ljd_source_clear (&run->watch_source);
+  ljd_source_clear (&run->gpu_source);
 
   path = run_path (run, EXIT_NAME);
   file = g_file_new_for_path (path);
-  g_file_load_contents_async (file, run->cancellable, exit_file_cb, run_ref_new (run, 0));
+  g_file_load_contents_async (file, run->cancellable, exit_file_cb, run_ref_new (run));
 }
 
-static void read_more (LocalRun *run);
-
 static void
-read_cb (GObject      *object,
+wait_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
   g_autoptr(RunRef) ref = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
-  gboolean after_exit = ref->count != 0;
+  GSubprocess *process = G_SUBPROCESS (object);
   LocalRun *run;
-  gsize len;
 
+  g_subprocess_wait_finish (process, result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
     return;
 
-  run->reading = FALSE;
-  if (run->cancelling)
-    return;
-
-  if (bytes == NULL)
-    {
-      g_debug ("Cannot read the log of local job %" G_GINT64_FORMAT ": %s",
-               run->job_id, error->message);
-      run->log_failed = TRUE;
-      g_clear_object (&run->stream);
-      if (run->exited && !run->finishing)
-        finish (run);
-      return;
-    }
-
-  len = g_bytes_get_size (bytes);
-  if (len > 0)
-    {
-      process_bytes (run, g_bytes_get_data (bytes, NULL), len);
-      flush (run);
-      if (g_queue_get_length (run->pending) < MAX_PENDING)
-        read_more (run);
-      return;
-    }
-
-  /* The end of the log as it stands. It is the end of the run only if this
-   * read began after the process was seen gone: output written just
-   * before the exit may have come after an earlier read. */
-  if (after_exit && run->exited && !run->finishing)
-    finish (run);
+  run->have_wait_status = TRUE;
+  run->wait_status = g_subprocess_get_status (process);
+  process_ended (run);
 }
 
-static void
-read_more (LocalRun *run)
+/* A re-attached process is not our child: nothing tells us when it ends,
+ * so look. */
+static gboolean
+watch_cb (gpointer user_data)
 {
-  if (run->reading || run->stream == NULL || run->finishing)
-    return;
+  LocalRun *run = user_data;
 
-  run->reading = TRUE;
-  g_input_stream_read_bytes_async (run->stream, READ_CHUNK, G_PRIORITY_DEFAULT, run->cancellable,
-                                   read_cb, run_ref_new (run, run->exited));
-}
-
-static void
-open_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(RunRef) ref = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GFileInputStream) stream = g_file_read_finish (G_FILE (object), result, &error);
-  LocalRun *run;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
-    return;
-
-  /* Seeking a local file only moves an offset; it does not block. */
-  if (stream == NULL ||
-      !g_seekable_seek (G_SEEKABLE (stream), run->read_offset, G_SEEK_SET, NULL, &error))
+  if (!run->cancelling && !process_is_job (run->pid, run->job_id))
     {
-      g_debug ("Cannot read the log of local job %" G_GINT64_FORMAT ": %s",
-               run->job_id, error->message);
-      run->log_failed = TRUE;
-      return;
+      run->watch_source = NULL;
+      process_ended (run);
+      return G_SOURCE_REMOVE;
     }
 
-  run->stream = G_INPUT_STREAM (g_steal_pointer (&stream));
-  read_more (run);
+  return G_SOURCE_CONTINUE;
 }
 
 /* GPU utilisation */
@@ -1208,7 +718,6 @@ gpu_cb (GObject      *object,
   LocalRun *run;
   double sum = 0;
   guint n = 0;
-  gint64 step;
 
   g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result, &out, NULL, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
@@ -1237,22 +746,8 @@ gpu_cb (GObject      *object,
         }
     }
 
-  if (n == 0)
-    return;
-
-  run->gpu_util = sum / n;
-  run->gpu_at = g_get_monotonic_time ();
-
-  /* A run that prints nothing for a while still shows its GPU, at the
-   * step it reached; otherwise readings ride along with the metrics. */
-  step = MAX (run->reported_step, lp_log_parser_get_step (run->parser));
-  if (step >= 0 && !run->exited && !run->cancelling &&
-      g_get_monotonic_time () - run->last_metrics_at >= PROGRESS_INTERVAL_US)
-    {
-      queue_event (run, "metrics", g_strdup_printf ("local-gpu-%" G_GINT64_FORMAT, g_get_real_time ()),
-                   metrics_data (run, step, NULL), NULL, run->consumed);
-      flush (run);
-    }
+  if (n > 0 && !run->exited && !run->cancelling)
+    ljd_log_follower_set_gpu_util (run->follower, sum / n);
 }
 
 static void
@@ -1281,7 +776,7 @@ gpu_poll (LocalRun *run)
     }
 
   run->gpu_in_flight = TRUE;
-  g_subprocess_communicate_utf8_async (process, NULL, run->cancellable, gpu_cb, run_ref_new (run, 0));
+  g_subprocess_communicate_utf8_async (process, NULL, run->cancellable, gpu_cb, run_ref_new (run));
 }
 
 static gboolean
@@ -1291,130 +786,9 @@ gpu_cb_timeout (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The run's heartbeat */
-
 static void
-tick (LocalRun *run)
+start_gpu_polling (LocalRun *run)
 {
-  gint64 now = g_get_monotonic_time ();
-
-  if (run->cancelling)
-    return;
-
-  /* A re-attached process is not our child: nothing tells us when it
-   * ends, so look. */
-  if (run->process == NULL && !run->exited && !process_is_job (run->pid, run->job_id))
-    run->exited = TRUE;
-
-  if (run->exited && !run->finishing && run->log_failed)
-    finish (run);
-  else if (g_queue_get_length (run->pending) < MAX_PENDING)
-    read_more (run);
-
-  flush (run);
-
-  if (!run->finishing && run->consumed != run->saved_offset && now - run->saved_at >= SAVE_INTERVAL_US)
-    save_state (run);
-}
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  tick (user_data);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(RunRef) ref = user_data;
-  g_autoptr(GError) error = NULL;
-  GSubprocess *process = G_SUBPROCESS (object);
-  LocalRun *run;
-
-  g_subprocess_wait_finish (process, result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !(run = run_ref_lookup (ref)))
-    return;
-
-  run->exited = TRUE;
-  run->have_wait_status = TRUE;
-  run->wait_status = g_subprocess_get_status (process);
-
-  if (!run->cancelling)
-    tick (run);
-}
-
-typedef struct
-{
-  LjdLocal *local;
-  gint64    job_id;
-  guint     serial;
-  char     *message;
-} FailLater;
-
-static gboolean
-fail_later_cb (gpointer user_data)
-{
-  FailLater *fail = user_data;
-  LocalRun *run = g_hash_table_lookup (fail->local->runs, &fail->job_id);
-
-  /* Gone meanwhile: forgotten, or the provider shut down with the service. */
-  if (run == NULL || run->serial != fail->serial)
-    return G_SOURCE_REMOVE;
-
-  g_hash_table_remove (fail->local->runs, &fail->job_id);
-  ljd_service_provider_failed (fail->local->service, fail->job_id, fail->message);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-fail_later_free (gpointer data)
-{
-  FailLater *fail = data;
-
-  g_clear_object (&fail->local);
-  g_free (fail->message);
-  g_free (fail);
-}
-
-/* Fails the job from the main loop, after the events before it: calling
- * the service from here would free the run under its caller's feet. */
-static void
-fail_later (LocalRun   *run,
-            const char *message)
-{
-  FailLater *fail = g_new0 (FailLater, 1);
-
-  fail->local = g_object_ref (run->local);
-  fail->job_id = run->job_id;
-  fail->serial = run->serial;
-  fail->message = g_strdup (message);
-  run->finishing = TRUE;
-  g_source_unref (ljd_timeout_attach (run->local->context, 0, fail_later_cb, fail, fail_later_free));
-}
-
-/* Starts watching @run from @offset of its log. */
-static void
-run_begin (LocalRun *run,
-           goffset   offset)
-{
-  g_autofree char *log_path = run_path (run, LOG_NAME);
-  g_autoptr(GFile) file = g_file_new_for_path (log_path);
-  goffset start = MAX (0, offset - TAIL_PRIME_BYTES);
-
-  run->read_offset = start;
-  run->line_start = start;
-  run->consumed = offset;
-  run->prime_until = offset;
-  run->skip_partial = start > 0;
-  run->training_sent = offset > 0;
-
-  g_file_read_async (file, G_PRIORITY_DEFAULT, run->cancellable, open_cb, run_ref_new (run, 0));
-  run->tail_source = ljd_timeout_attach (run->local->context, TAIL_INTERVAL_MS, tick_cb, run, NULL);
-
   if (!run->exited && (run->nvidia_smi = g_find_program_in_path ("nvidia-smi")) != NULL)
     {
       gpu_poll (run);
@@ -1921,10 +1295,11 @@ spawn (LjdLocal   *self,
     run->gpu_ids = g_strdup (gpus);
 
   g_hash_table_replace (self->runs, &run->job_id, run);
-  save_state (run);
+  /* Saves the state: a service that stops now finds the process again. */
+  ljd_log_follower_start (run->follower, g_get_real_time ());
 
-  g_subprocess_wait_async (process, run->cancellable, wait_cb, run_ref_new (run, 0));
-  run_begin (run, 0);
+  g_subprocess_wait_async (process, run->cancellable, wait_cb, run_ref_new (run));
+  start_gpu_polling (run);
 }
 
 static void
@@ -1946,18 +1321,11 @@ reattach (LjdLocal   *self,
   run = local_run_new (self, job, webhook_secret, state.folder);
   run->pid = (pid_t) state.pid;
   run->pgid = (pid_t) state.pgid;
-  lp_log_parser_restore (run->parser, state.step, state.total_steps);
-  run->reported_step = state.step;
-  run->saved_offset = state.offset;
-  run->saved_at = g_get_monotonic_time ();
 
   /* Gone while the service was stopped: read what is left of the log and
    * report the status it left behind. */
   if (!process_is_job (run->pid, job_id))
-    {
-      run->exited = TRUE;
-      run->died_while_stopped = TRUE;
-    }
+    run->died_while_stopped = TRUE;
   else if (!self->enabled)
     {
       /* Started while the provider was on. Failing the job would leave its
@@ -1970,7 +1338,15 @@ reattach (LjdLocal   *self,
     }
 
   g_hash_table_replace (self->runs, &run->job_id, run);
-  run_begin (run, state.offset);
+  ljd_log_follower_resume (run->follower, state.object);
+
+  if (run->died_while_stopped)
+    process_ended (run);
+  else
+    {
+      run->watch_source = ljd_timeout_attach (self->context, WATCH_INTERVAL_MS, watch_cb, run, NULL);
+      start_gpu_polling (run);
+    }
 }
 
 static void
@@ -2048,8 +1424,9 @@ ljd_local_cancel_async (LjdProvider         *provider,
       /* From now on the end of the process is the cancel's, not a failure
        * to report. */
       run->cancelling = TRUE;
-      g_queue_clear_full (run->pending, (GDestroyNotify) pending_free);
+      ljd_log_follower_stop (run->follower);
       ljd_source_clear (&run->gpu_source);
+      ljd_source_clear (&run->watch_source);
       pgid = run->pgid;
     }
   else
@@ -2116,6 +1493,12 @@ ljd_local_forget (LjdProvider *provider,
     kill (-(pid_t) state.pgid, SIGKILL);
 }
 
+static gboolean
+ljd_local_is_enabled (LjdProvider *provider)
+{
+  return LJD_LOCAL (provider)->enabled;
+}
+
 static void
 provider_iface_init (LjdProviderInterface *iface)
 {
@@ -2125,4 +1508,5 @@ provider_iface_init (LjdProviderInterface *iface)
   iface->cancel_async = ljd_local_cancel_async;
   iface->cancel_finish = ljd_local_cancel_finish;
   iface->forget = ljd_local_forget;
+  iface->is_enabled = ljd_local_is_enabled;
 }

@@ -22,11 +22,18 @@ ljd_provider_real_forget (LjdProvider *self,
 {
 }
 
+static gboolean
+ljd_provider_real_is_enabled (LjdProvider *self)
+{
+  return TRUE;
+}
+
 static void
 ljd_provider_default_init (LjdProviderInterface *iface)
 {
   iface->validate_config = ljd_provider_real_validate_config;
   iface->forget = ljd_provider_real_forget;
+  iface->is_enabled = ljd_provider_real_is_enabled;
 }
 
 const char *
@@ -85,4 +92,13 @@ ljd_provider_forget (LjdProvider *self,
 {
   g_return_if_fail (LJD_IS_PROVIDER (self));
   LJD_PROVIDER_GET_IFACE (self)->forget (self, job_id);
+}
+
+/* Whether the provider takes jobs: one the operator left off (the local
+ * provider without --enable-local) is listed as such, and refuses them. */
+gboolean
+ljd_provider_is_enabled (LjdProvider *self)
+{
+  g_return_val_if_fail (LJD_IS_PROVIDER (self), FALSE);
+  return LJD_PROVIDER_GET_IFACE (self)->is_enabled (self);
 }

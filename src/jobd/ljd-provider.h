@@ -45,6 +45,8 @@ struct _LjdProviderInterface
                                   GError              **error);
   void        (*forget)          (LjdProvider          *self,
                                   gint64                job_id);
+  /* Optional; a provider that takes no job (turned off) says FALSE. */
+  gboolean    (*is_enabled)      (LjdProvider          *self);
 };
 
 const char *ljd_provider_get_name        (LjdProvider          *self);
@@ -65,5 +67,6 @@ gboolean    ljd_provider_cancel_finish   (LjdProvider          *self,
                                           GError              **error);
 void        ljd_provider_forget          (LjdProvider          *self,
                                           gint64                job_id);
+gboolean    ljd_provider_is_enabled      (LjdProvider          *self);
 
 G_END_DECLS
