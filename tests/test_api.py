@@ -1915,11 +1915,14 @@ class SimulatorTests(TestCase):
         # GPU dips and warnings agree: one warning for each step below 50 %.
         gpu = runs[0]['gpu_util']
         dips = [s for s, v in zip(gpu['step'], gpu['value']) if v < 50]
-        warnings = jobd.all_events(ids[0], 'warning')
+        # The service's own early warnings depend on how fast the machine
+        # runs the simulation; the simulator's dips do not.
+        def dip_warnings(jid):
+            return [e for e in jobd.all_events(jid, 'warning')
+                    if e['message'].startswith('GPU utilization dropped to')]
+        warnings = dip_warnings(ids[0])
         self.assertEqual(sorted(e['payload']['data']['step'] for e in warnings), dips)
-        for event in warnings:
-            self.assertTrue(event['message'].startswith('GPU utilization dropped to'), event['message'])
-        self.assertEqual(len(warnings), len(jobd.all_events(ids[1], 'warning')))
+        self.assertEqual(len(warnings), len(dip_warnings(ids[1])))
 
 
 # ---------------------------------------------------------------------------
