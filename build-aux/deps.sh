@@ -14,6 +14,9 @@ LORA_PACKAGES=(
   gir1.2-atspi-2.0 desktop-file-utils appstream libxml2-utils
   # the sanitizer pass (AddressSanitizer and UBSan through clang)
   clang-14 libclang-rt-14-dev
+  # the Slurm provider's tests: a real single-node Slurm 22.05 with its
+  # REST daemon and JWT authentication (tests/slurm_cluster.py)
+  slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge
 )
 
 lora_missing_packages () {
