@@ -12,6 +12,9 @@ LORA_PACKAGES=(
   # through AT-SPI, metadata validators
   python3 xvfb xauth dbus-x11 at-spi2-core python3-gi python3-pyatspi
   gir1.2-atspi-2.0 desktop-file-utils appstream libxml2-utils
+  # a real LoRA fine-tune on CPU for the local provider's end-to-end test
+  # (tests/test_torch_e2e.py, contrib/examples/torch_lora.py)
+  python3-torch python3-tqdm
   # the sanitizer pass (AddressSanitizer and UBSan through clang)
   clang-14 libclang-rt-14-dev
   # the Slurm provider's tests: a real single-node Slurm 22.05 with its

@@ -303,6 +303,145 @@ class LocalRunTest(LocalCase):
         self.wait_gone(grandchild, timeout=2)
 
 
+class LocalOutputTest(LocalCase):
+    """What the service reads from a run that only prints: stages, named
+    formats, a job's own patterns, and the provider list."""
+
+    def script(self, name, text):
+        path = self.path(name)
+        with open(path, 'w') as f:
+            f.write(text)
+        return [PYTHON, '-u', path]
+
+    def stages(self, job):
+        return {s['name']: s for s in job['stages']}
+
+    def test_providers_are_listed(self):
+        r = self.jobd.get('/api/providers')
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json, {'providers': [
+            {'name': 'external', 'enabled': True},
+            {'name': 'local', 'enabled': True},
+            {'name': 'simulator', 'enabled': True},
+        ]})
+        self.assertEqual(self.jobd.get('/api/providers', token=None).status, 401)
+        self.assertEqual(self.jobd.post('/api/providers', {}).status, 405)
+
+    def test_stages_of_a_completed_run(self):
+        job_id, _ = self.create_local(trainer_argv('--steps', 200, '--sleep', 0.002))
+        job = self.jobd.wait_status(job_id, 'completed')
+        stages = self.stages(job)
+        self.assertEqual([s['status'] for s in job['stages']], ['completed'] * 4, job['stages'])
+        starts = [s['started_at'] for s in job['stages']]
+        self.assertEqual(starts, sorted(starts))
+        self.assertLessEqual(stages['finalization']['finished_at'], job['finished_at'])
+        messages = self.messages(job_id)
+        for wanted in ('Preprocessing started', 'Model Loading started', 'Training started',
+                       'Finalization started', 'Finalization completed', 'Training completed'):
+            self.assertEqual(messages.count(wanted), 1, (wanted, messages))
+
+    def test_stages_of_a_failed_run(self):
+        job_id, _ = self.create_local(trainer_argv('--steps', 200, '--exit', 3))
+        job = self.jobd.wait_status(job_id, 'failed')
+        self.assertEqual([s['status'] for s in job['stages']],
+                         ['completed', 'completed', 'failed', 'pending'], job['stages'])
+        self.assertTrue(self.stages(job)['training']['error'].endswith('loss exploded at step 100'))
+
+    def test_loading_lines_start_model_loading(self):
+        argv = self.script('load.py', r"""
+import sys, time
+print('Loading dataset config from dataset.toml')
+sys.stderr.write('Map: 100%|##########| 242/242 [00:00<00:00, 3912.55 examples/s]\n')
+time.sleep(0.7)
+sys.stderr.write('Loading checkpoint shards:  50%|#####     | 1/2 [00:01<00:01,  1.52s/it]\n')
+time.sleep(0.7)
+for i in range(0, 11):
+    sys.stderr.write('\rsteps: %3d%%|          | %d/10 [00:01<00:01,  8.50it/s, avr_loss=%.3g]' % (i * 10, i, 2.5 - i / 10))
+    time.sleep(0.05)
+sys.stderr.write('\n')
+time.sleep(0.7)
+print('model saved.')
+""")
+        job_id, _ = self.create_local(argv, steps=10)
+        job = self.jobd.wait_status(job_id, 'completed')
+        stages = self.stages(job)
+        self.assertEqual([s['status'] for s in job['stages']], ['completed'] * 4)
+        self.assertEqual(stages['model_loading']['substatus'],
+                         'Loading checkpoint shards:  50%|#####     | 1/2 [00:01<00:01,  1.52s/it]')
+        # Each took the time the script spent in it (the times are seconds).
+        self.assertGreaterEqual(stages['model_loading']['started_at'], stages['preprocessing']['started_at'])
+        self.assertGreaterEqual(stages['training']['started_at'], stages['model_loading']['started_at'])
+        self.assertEqual([s for s, _ in self.series(job_id, 'train_loss')][-1], 10)
+        self.assertEqual(job['current_step'], 10)
+        self.assertEqual(job['progress'], 100.0)
+
+    def test_named_format_and_own_patterns(self):
+        argv = self.script('custom.py', r"""
+print("{'loss': 9.0, 'epoch': 1.0}")
+print('iter 0: loss 4.0000, time 10.00ms, mfu -100.00%')
+print('iter 10: loss 3.0000, time 10.00ms, mfu 1.00%')
+print('[eval] at 10 loss=2.5')
+print('iter 20: loss 2.0000, time 10.00ms, mfu 1.00%')
+""")
+        job, _ = self.jobd.create_job(provider='local', total_steps=20, epochs=1, config={
+            'argv': argv, 'log_format': 'nanogpt',
+            'log_patterns': [r'^\[eval\] at (?<step>\d+) loss=(?<val_loss>\S+)$']})
+        job = self.jobd.wait_status(job['id'], 'completed')
+        # The dict is not nanoGPT's: it is not read.
+        self.assertEqual(self.series(job['id'], 'train_loss'), [(0, 4.0), (10, 3.0), (20, 2.0)])
+        self.assertEqual(self.series(job['id'], 'val_loss'), [(10, 2.5)])
+
+    def test_log_config_is_validated(self):
+        bad = [
+            ({'log_format': 'kohya'}, '“log_format” must be one of auto, huggingface, tqdm'),
+            ({'log_format': 'none'}, 'give at least one pattern'),
+            ({'log_patterns': 'loss=(?<loss>.*)'}, '“log_patterns” must be an array'),
+            ({'log_patterns': ['(?<loss>[0-9']},
+             '“log_patterns” item 0, “(?<loss>[0-9”, is not a regular expression GRegex takes: '
+             'Error while compiling regular expression ‘(?<loss>[0-9’ at char 12: missing terminating ] '
+             'for character class'),
+            ({'log_patterns': ['loss=([0-9.]+)']}, 'has none of the named groups step, total, epoch, loss'),
+        ]
+        for extra, wanted in bad:
+            with self.subTest(config=extra):
+                config = {'argv': ['true']}
+                config.update(extra)
+                r = self.jobd.post('/api/training/jobs', self.jobd.job_fields(provider='local', config=config))
+                error = self.assertError(r, 400, 'bad_request')
+                self.assertIn('“config” is not valid for the local provider', error['message'])
+                self.assertIn(wanted, error['message'])
+
+    def test_catastrophic_pattern_does_not_stall_the_service(self):
+        # (a+)+$ against a line of a's that ends in b backtracks for ever.
+        argv = self.script('evil.py', r"""
+import sys, time
+line = 'a' * 3999 + 'b'
+for i in range(40):
+    print(line)
+    sys.stderr.write('\r%3d%%|          | %d/40 [00:01<00:01,  8.50it/s]' % (i * 100 // 40, i + 1))
+    time.sleep(0.05)
+sys.stderr.write('\n')
+""")
+        job, _ = self.jobd.create_job(provider='local', total_steps=40, epochs=1, config={
+            'argv': argv, 'log_patterns': ['^(?<loss>(a+)+)$']})
+        worst = 0.0
+        deadline = time.monotonic() + 30
+        while self.jobd.job(job['id'])['status'] not in ('completed', 'failed'):
+            started = time.monotonic()
+            r = self.jobd.request('GET', '/api/health', token=None)
+            worst = max(worst, time.monotonic() - started)
+            self.assertEqual(r.status, 200)
+            self.assertLess(time.monotonic(), deadline)
+        self.assertLess(worst, 1.0)
+        job = self.jobd.job(job['id'])
+        self.assertEqual(job['status'], 'completed')
+        self.assertEqual(job['current_step'], 40)
+        warnings = [e['message'] for e in self.jobd.all_events(job['id'], 'warning')]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn('The log pattern “^(?<loss>(a+)+)$” was turned off', warnings[0])
+        self.assertIn('backtracking limit reached', warnings[0])
+
+
 class LocalRestartTest(LocalCase):
     PER_TEST = True
 
@@ -454,6 +593,12 @@ class LocalDisabledTest(JobdTestCase):
                                  'with --enable-local')
         self.assertEqual(self.jobd.list_jobs('?per_page=1')['counts']['all'], before)
         self.assertFalse(os.path.exists(os.path.join(os.path.dirname(self.jobd.db), 'local')))
+
+    def test_local_is_listed_as_disabled(self):
+        r = self.jobd.get('/api/providers')
+        self.assertEqual(r.status, 200, r)
+        self.assertIn({'name': 'local', 'enabled': False}, r.json['providers'])
+        self.assertIn({'name': 'simulator', 'enabled': True}, r.json['providers'])
 
     def test_other_providers_still_work(self):
         job, _ = self.jobd.create_external()

@@ -1493,6 +1493,12 @@ ljd_local_forget (LjdProvider *provider,
     kill (-(pid_t) state.pgid, SIGKILL);
 }
 
+static gboolean
+ljd_local_is_enabled (LjdProvider *provider)
+{
+  return LJD_LOCAL (provider)->enabled;
+}
+
 static void
 provider_iface_init (LjdProviderInterface *iface)
 {
@@ -1502,4 +1508,5 @@ provider_iface_init (LjdProviderInterface *iface)
   iface->cancel_async = ljd_local_cancel_async;
   iface->cancel_finish = ljd_local_cancel_finish;
   iface->forget = ljd_local_forget;
+  iface->is_enabled = ljd_local_is_enabled;
 }

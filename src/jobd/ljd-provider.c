@@ -28,6 +28,12 @@ ljd_provider_real_uses_slots (LjdProvider *self)
   return TRUE;
 }
 
+static gboolean
+ljd_provider_real_is_enabled (LjdProvider *self)
+{
+  return TRUE;
+}
+
 static char *
 ljd_provider_real_describe (LjdProvider *self,
                             gint64       job_id)
@@ -42,6 +48,7 @@ ljd_provider_default_init (LjdProviderInterface *iface)
   iface->forget = ljd_provider_real_forget;
   iface->uses_slots = ljd_provider_real_uses_slots;
   iface->describe = ljd_provider_real_describe;
+  iface->is_enabled = ljd_provider_real_is_enabled;
 }
 
 const char *
@@ -119,4 +126,13 @@ ljd_provider_describe (LjdProvider *self,
 {
   g_return_val_if_fail (LJD_IS_PROVIDER (self), NULL);
   return LJD_PROVIDER_GET_IFACE (self)->describe (self, job_id);
+}
+
+/* Whether the provider takes jobs: one the operator left off (the local
+ * provider without --enable-local) is listed as such, and refuses them. */
+gboolean
+ljd_provider_is_enabled (LjdProvider *self)
+{
+  g_return_val_if_fail (LJD_IS_PROVIDER (self), FALSE);
+  return LJD_PROVIDER_GET_IFACE (self)->is_enabled (self);
 }

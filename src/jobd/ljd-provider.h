@@ -53,6 +53,8 @@ struct _LjdProviderInterface
    * in Slurm: Resources"), or NULL. Default: NULL. */
   char       *(*describe)        (LjdProvider          *self,
                                   gint64                job_id);
+  /* Optional; a provider that takes no job (turned off) says FALSE. */
+  gboolean    (*is_enabled)      (LjdProvider          *self);
 };
 
 const char *ljd_provider_get_name        (LjdProvider          *self);
@@ -76,5 +78,6 @@ void        ljd_provider_forget          (LjdProvider          *self,
 gboolean    ljd_provider_uses_slots      (LjdProvider          *self);
 char       *ljd_provider_describe        (LjdProvider          *self,
                                           gint64                job_id);
+gboolean    ljd_provider_is_enabled      (LjdProvider          *self);
 
 G_END_DECLS

@@ -721,6 +721,18 @@ handle_request (SoupServer        *server,
       return;
     }
 
+  if (n_parts == 3 && g_str_equal (parts[2], "providers"))
+    {
+      if (method_is (msg, "GET"))
+        {
+          g_autoptr(JsonNode) node = ljd_service_list_providers (self->service);
+          respond_json (msg, SOUP_STATUS_OK, node);
+        }
+      else
+        respond_method_not_allowed (msg, "GET");
+      return;
+    }
+
   if (n_parts >= 4 && g_str_equal (parts[2], "training"))
     {
       g_autoptr(GError) error = NULL;

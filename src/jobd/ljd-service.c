@@ -264,6 +264,37 @@ ljd_service_get_provider (LjdService *self,
   return name ? g_hash_table_lookup (self->providers, name) : NULL;
 }
 
+/* {"providers": [{"name": "local", "enabled": true}, …]}, by name: what
+ * a client may offer for a new job. */
+JsonNode *
+ljd_service_list_providers (LjdService *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GList) names = NULL;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
+
+  names = g_list_sort (g_hash_table_get_keys (self->providers), (GCompareFunc) strcmp);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "providers");
+  json_builder_begin_array (builder);
+  for (const GList *l = names; l != NULL; l = l->next)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, l->data);
+      json_builder_set_member_name (builder, "enabled");
+      json_builder_add_boolean_value (builder,
+                                      ljd_provider_is_enabled (g_hash_table_lookup (self->providers, l->data)));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
 static gboolean
 fail_internal (GError **error,
                GError  *cause)

@@ -56,6 +56,7 @@ void         ljd_service_add_provider     (LjdService           *self,
                                            LjdProvider          *provider);
 LjdProvider *ljd_service_get_provider     (LjdService           *self,
                                            const char           *name);
+JsonNode    *ljd_service_list_providers   (LjdService           *self);
 void         ljd_service_resume           (LjdService           *self);
 void         ljd_service_shutdown         (LjdService           *self);
 
