@@ -28,7 +28,7 @@ import urllib.request
 
 PACKAGES = ('slurmctld', 'slurmd', 'slurmrestd', 'slurm-client', 'slurm-wlm-jwt-plugin', 'munge')
 PROGRAMS = ('/usr/sbin/munged', '/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/sbin/slurmrestd',
-            '/usr/bin/scontrol', '/usr/bin/sinfo', '/usr/bin/scancel')
+            '/usr/bin/scontrol', '/usr/bin/sinfo', '/usr/bin/scancel', '/usr/bin/squeue')
 API = 'v0.0.38'
 # The node's size: two CPUs (the machine's), memory and two "GPUs" Slurm
 # counts as a generic resource (gres/gpu on /dev/null and /dev/zero), so
@@ -302,17 +302,42 @@ class SlurmCluster:
         if self.dir is None:
             return
         self.stop_rest()
-        # Jobs first, so that slurmd leaves no batch job behind.
-        if alive(read_pid(self.path('slurmctld.pid'))):
-            subprocess.run(['/usr/bin/scancel', '--full', '-u', 'root'], env=self.env,
-                           capture_output=True, timeout=20)
+        # Jobs first, so that slurmd leaves no batch job behind: a
+        # slurmstepd whose slurmd is gone waits for it for ever.
+        if alive(read_pid(self.path('slurmctld.pid'))) and alive(read_pid(self.path('slurmd.pid'))):
+            subprocess.run(['/usr/bin/scancel', '-u', 'root'], env=self.env, capture_output=True, timeout=20)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                r = subprocess.run(['/usr/bin/squeue', '-h', '-o', '%i'], env=self.env, capture_output=True, timeout=20)
+                if r.returncode != 0 or not r.stdout.strip():
+                    break
+                time.sleep(0.2)
         for name in ('slurmd.pid', 'slurmctld.pid', 'munge/munged.pid'):
             stop_pid(read_pid(self.path(name)))
+        self._kill_leftovers()
         keep = os.environ.get('LORA_KEEP_SLURM')
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None
         self.started = False
+
+    def _kill_leftovers(self):
+        """Whatever still runs with this cluster's SLURM_CONF (a slurmstepd,
+        a batch job) was started by it: SIGKILL, by pid."""
+        wanted = ('SLURM_CONF=%s' % self.conf).encode()
+        for name in os.listdir('/proc'):
+            if not name.isdigit() or int(name) == os.getpid():
+                continue
+            try:
+                with open('/proc/%s/environ' % name, 'rb') as f:
+                    environ = f.read().split(b'\0')
+            except OSError:
+                continue
+            if wanted in environ:
+                try:
+                    os.kill(int(name), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     # Using it
 

@@ -167,6 +167,8 @@ class SlurmProviderTests(JobdTestCase):
             (dict(ok, env=['A=1']), 'env'),
             (dict(ok, nodes=2), 'nodes'),
             (dict(ok, standard_output='/tmp/x'), 'standard_output'),
+            (dict(ok, log_format='no-such-format'), 'log_format'),
+            (dict(ok, log_patterns=['(unclosed']), 'log_patterns'),
         ]
         before = len(self.jobd.list_jobs('?per_page=100')['jobs'])
         for config, key in cases:
@@ -180,6 +182,10 @@ class SlurmProviderTests(JobdTestCase):
         error = self.assertError(self.submit('bad', dict(ok, partiton='gpu'), expect=400), 400)
         self.assertIn('“partiton”', error['message'])
         self.assertIn('partition', error['message'])
+
+    def test_a_provider_list(self):
+        providers = {p['name']: p for p in self.jobd.get_ok('/api/providers')['providers']}
+        self.assertEqual(providers['slurm'], {'name': 'slurm', 'enabled': True})
 
     def test_a_bad_options(self):
         missing = os.path.join(self.workdir, 'no-such-token')
