@@ -144,7 +144,8 @@ class SlurmCluster:
     def _write_config(self):
         conf = '\n'.join([
             'ClusterName=lora',
-            'SlurmctldHost=%s' % self.host,
+            # By address: a container's host name need not resolve.
+            'SlurmctldHost=%s(127.0.0.1)' % self.host,
             'AuthType=auth/munge',
             'AuthInfo=socket=%s' % self.path('munge', 'munge.socket'),
             'AuthAltTypes=auth/jwt',
@@ -166,6 +167,9 @@ class SlurmCluster:
             'MpiDefault=none',
             'MailProg=/bin/true',
             'ReturnToService=2',
+            # The node is what this file says, whatever the machine has:
+            # the same two CPUs on a CI runner with one or with sixteen.
+            'SlurmdParameters=config_overrides',
             # A job that asks for no memory gets a little, not the node's all.
             'DefMemPerCPU=100',
             # Slurm's cancel: SIGTERM, this many seconds, SIGKILL.
@@ -173,7 +177,8 @@ class SlurmCluster:
             # Over its time limit is over it: TIMEOUT, no grace minutes.
             'OverTimeLimit=0',
             'GresTypes=gpu',
-            'NodeName=%s CPUs=%d RealMemory=%d Gres=gpu:%d State=UNKNOWN' % (self.host, CPUS, MEMORY_MB, GPUS),
+            'NodeName=%s NodeAddr=127.0.0.1 CPUs=%d RealMemory=%d Gres=gpu:%d State=UNKNOWN'
+            % (self.host, CPUS, MEMORY_MB, GPUS),
             'PartitionName=gpu Nodes=%s Default=YES MaxTime=INFINITE State=UP' % self.host,
             '',
         ])

@@ -447,39 +447,63 @@ class SlurmProviderTests(JobdTestCase):
 
     def test_restart_while_a_slurm_job_runs(self):
         w = self.folder('restart')
-        runs = self.submit('runs through the restart', {
-            'argv': [PYTHON, '-u', TINY_LORA, '--steps', '300', '--sleep', '0.015', '--no-report',
+        runs = self.submit('runs through the restarts', {
+            'argv': [PYTHON, '-u', TINY_LORA, '--steps', '600', '--sleep', '0.015', '--no-report',
                      '--print-hf-logs'],
             'cwd': w,
-        }, total_steps=300, epochs=2)
-        ends = self.submit('ends while the service is down', {
-            'script': script('echo started', 'sleep 1.5', 'echo "RuntimeError: CUDA out of memory"', 'exit 3'),
-            'cwd': w,
+        }, total_steps=600, epochs=2)
+        deaf = self.submit('being cancelled when the service stops', {
+            'script': script("trap 'echo got TERM' TERM", 'while true; do sleep 0.2; done'), 'cwd': w,
         })
-        for job in (runs, ends):
+        for job in (runs, deaf):
             self.wait_training(job['id'])
-        ends_sid = self.slurm_id(ends['id'])
+        runs_sid, deaf_sid = self.slurm_id(runs['id']), self.slurm_id(deaf['id'])
         before = self.jobd.job(runs['id'])
 
+        # A cancel under way (SIGTERM sent, the grace period running) when
+        # the service stops: the restart ends it, and Slurm's cancel goes.
+        def cancel():
+            try:
+                self.jobd.cancel(deaf['id'])
+            except OSError:
+                pass   # the service stopped under the request
+        thread = threading.Thread(target=cancel)
+        thread.start()
+        self.jobd.wait_for(lambda: self.jobd.job(deaf['id'])['status'] == 'cancelling', timeout=5,
+                           what='the cancel')
+        self.jobd.restart_with(lambda: thread.join(20))
+        self.jobd.wait_for(lambda: 'watching Slurm job %d again' % runs_sid in self.jobd.stderr_text(),
+                           timeout=5, what='the re-attach')
+        job = self.jobd.wait_status(deaf['id'], FINISHED, timeout=5)
+        self.assertEqual(job['status'], 'cancelled', job)
+        self.jobd.wait_for(lambda: CLUSTER.job_state(deaf_sid) == 'CANCELLED', timeout=10,
+                           what='Slurm to cancel the job')
+
+        # A job that ends while the service is stopped is judged by Slurm.
+        ends = self.submit('ends while the service is down', {
+            'script': script('echo started', 'sleep 1', 'echo "RuntimeError: CUDA out of memory"', 'exit 3'),
+            'cwd': w,
+        })
+        self.wait_training(ends['id'])
+        ends_sid = self.slurm_id(ends['id'])
+
         def down():
-            # The second job ends while nobody watches.
             deadline = time.monotonic() + 15
             while CLUSTER.job_state(ends_sid) != 'FAILED' and time.monotonic() < deadline:
                 time.sleep(0.1)
         self.jobd.restart_with(down)
-        self.jobd.wait_for(lambda: 'watching Slurm job %d again' % ends_sid in self.jobd.stderr_text(),
-                           timeout=5, what='the re-attach')
-
         job = self.jobd.wait_status(ends['id'], FINISHED, timeout=15)
         self.assertEqual(job['status'], 'failed', job)
         self.assertIn('ended FAILED (NonZeroExitCode), exit code 3', job['error'])
         self.assertIn('CUDA out of memory', job['error'])
+        self.assertIn('watching Slurm job %d again' % ends_sid, self.jobd.stderr_text())
 
         job = self.jobd.wait_status(runs['id'], FINISHED, timeout=20)
         self.assertEqual(job['status'], 'completed', job)
         self.assertEqual(job['started_at'], before['started_at'])
-        self.assertEqual(job['current_step'], 300)
+        self.assertEqual(job['current_step'], 600)
         self.assertEqual([s['status'] for s in job['stages']], ['completed'] * 4)
+        self.assertEqual(CLUSTER.job_state(runs_sid), 'COMPLETED')
 
     def test_slurmrestd_stopped_and_started_again(self):
         w = self.folder('outage')

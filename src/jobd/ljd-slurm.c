@@ -2296,14 +2296,48 @@ ljd_slurm_cancel_finish (LjdProvider   *provider,
  * is left alone, like a local process: a trainer that reported its own
  * end may still be saving its work. */
 static void
+kill_cb (LjdSlurm    *self,
+         const Reply *reply,
+         gpointer     user_data)
+{
+  const gint64 *ids = user_data;   /* job id, Slurm job id */
+
+  if (reply->kind == LJD_SLURM_REPLY_OK || reply->kind == LJD_SLURM_REPLY_NO_SUCH_JOB)
+    g_message ("Job %" G_GINT64_FORMAT ": Slurm job %" G_GINT64_FORMAT " cancelled", ids[0], ids[1]);
+  else
+    g_message ("Job %" G_GINT64_FORMAT ": Slurm job %" G_GINT64_FORMAT " could not be cancelled: %s",
+               ids[0], ids[1], reply->problem);
+}
+
+static void
 ljd_slurm_forget (LjdProvider *provider,
                   gint64       job_id)
 {
   LjdSlurm *self = LJD_SLURM (provider);
   SlurmRun *run = g_hash_table_lookup (self->runs, &job_id);
+  g_autoptr(LpJob) job = NULL;
+  g_auto(SlurmState) state = { 0 };
 
   if (run != NULL)
-    run_remove (run);
+    {
+      run_remove (run);
+      return;
+    }
+
+  /* No run, and the job is being cancelled: the service stopped in the
+   * middle of a cancel and ends it now, without waiting. The Slurm job
+   * must not outlive it: Slurm's cancel, once, without a grace period. */
+  job = ljd_store_get_job (ljd_service_get_store (self->service), job_id, NULL);
+  if (job != NULL && lp_job_get_status (job) == LP_JOB_STATUS_CANCELLING &&
+      state_load (self, job_id, &state) && state.slurm_id > 0 && refresh_token (self))
+    {
+      g_autofree char *path = ljd_slurm_api_signal_path (self->api, state.slurm_id, NULL);
+      gint64 *ids = g_new (gint64, 2);
+
+      ids[0] = job_id;
+      ids[1] = state.slurm_id;
+      api_send (self, "DELETE", path, NULL, kill_cb, ids);
+    }
 }
 
 static gboolean
