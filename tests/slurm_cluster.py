@@ -173,7 +173,7 @@ class SlurmCluster:
             # A job that asks for no memory gets a little, not the node's all.
             'DefMemPerCPU=100',
             # Slurm's cancel: SIGTERM, this many seconds, SIGKILL.
-            'KillWait=2',
+            'KillWait=1',
             # Over its time limit is over it: TIMEOUT, no grace minutes.
             'OverTimeLimit=0',
             'GresTypes=gpu',
