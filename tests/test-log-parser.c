@@ -278,8 +278,10 @@ test_kohya (void)
                    ==, LP_LOG_METRICS);
   g_assert_cmpint (r.step, ==, 63);
   g_assert_cmpint (r.total_steps, ==, 150);
-  g_assert_cmpint (r.present, ==, LP_LOG_HAS_STEP | LP_LOG_HAS_TOTAL_STEPS | LP_LOG_HAS_LOSS);
+  g_assert_cmpint (r.present, ==, LP_LOG_HAS_STEP | LP_LOG_HAS_TOTAL_STEPS | LP_LOG_HAS_LOSS | LP_LOG_HAS_EPOCH);
   assert_value (r.loss, 2.54);
+  /* The bar says no epoch: the job's 15 steps an epoch do. */
+  assert_value (r.epoch, 63 / 15.0);
 
   /* --scale_weight_norms adds max_mean_logs before avr_loss. */
   g_assert_cmpint (feed (parser, "steps:  43%|████▎     | 64/150 [00:07<00:10,  8.50it/s, "

@@ -211,6 +211,9 @@ test_failed (void)
                    "Training: Failed, CUDA out of memory. Tried to allocate 2.00 GiB");
   g_assert_cmpstr (lm_stage_bar_get_segment_state (bar, LP_STAGE_MODEL_LOADING), ==, "completed");
   g_assert_cmpstr (lm_stage_bar_get_segment_state (bar, LP_STAGE_FINALIZATION), ==, "pending");
+  /* The stage after the failure is one the job will never get to. */
+  g_assert_cmpstr (lm_stage_bar_get_segment_text (bar, LP_STAGE_FINALIZATION), ==, "Not reached");
+  g_assert_cmpstr (lm_stage_bar_get_segment_label (bar, LP_STAGE_FINALIZATION), ==, "Finalization: Not reached");
 
   button = lm_stage_bar_get_details_button (bar);
   g_assert_nonnull (button);

@@ -76,7 +76,7 @@ class TorchLoraTests(ContribTestCase):
         subprocess.run([PYTHON, TORCH_LORA, '--steps', '1', '--base-cache', cls.base],
                        check=True, capture_output=True, timeout=120)
         cls.jobs = {}
-        for mode, extra in (('kohya', ['--print', 'tqdm-kohya']),
+        for mode, extra in (('kohya', ['--print', 'tqdm-kohya', '--sleep', '0.02']),
                             ('hf', ['--print', 'hf']),
                             ('report', ['--report', '--checkpoint-every', '30'])):
             outdir = os.path.join(cls.tmp.name, mode)
@@ -126,7 +126,8 @@ class TorchLoraTests(ContribTestCase):
         # The bar's steps, each once, up to the last; tqdm redraws at most
         # ten times a second, so not every step need be there.
         self.assertEqual(steps, sorted(set(steps)))
-        self.assertGreaterEqual(len(steps), 5, steps)
+        # At most one point a second (see ljd-log-follower.c).
+        self.assertGreaterEqual(len(steps), 3, steps)
         self.assertEqual(steps[-1], STEPS)
         self.assertLearns(train)
         # The validation bar's end, at the step it ran after.

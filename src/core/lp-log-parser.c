@@ -926,11 +926,25 @@ training_step (LpLogParser *self,
     }
 }
 
+/* A line that says no epoch is in the epoch its step is, as far as the
+ * job's own steps per epoch tell. */
+static void
+epoch_from_step (LpLogParser *self,
+                 LpLogRecord *record)
+{
+  if (!(record->present & LP_LOG_HAS_EPOCH) && (record->present & LP_LOG_HAS_STEP) &&
+      self->steps_per_epoch > 0)
+    set_epoch (record, record->step / self->steps_per_epoch);
+}
+
 static LpLogKind
-progress_or_metrics (LpLogRecord *record)
+progress_or_metrics (LpLogParser *self,
+                     LpLogRecord *record)
 {
   record->kind = (record->present & (LP_LOG_HAS_LOSS | LP_LOG_HAS_EVAL_LOSS | LP_LOG_HAS_LEARNING_RATE))
                  ? LP_LOG_METRICS : LP_LOG_PROGRESS;
+  if (record->kind == LP_LOG_METRICS)
+    epoch_from_step (self, record);
   return record->kind;
 }
 
@@ -1354,7 +1368,7 @@ handle_bar (LpLogParser *self,
       training_step (self, b, total, record);
       set_epoch (record, (a - 1) + (double) bar->n / bar->total);
       set_loss (record, loss);
-      return progress_or_metrics (record);
+      return progress_or_metrics (self, record);
 
     case BAR_LIGHTNING:
       if (!format_reads (self, LP_LOG_FORMAT_LIGHTNING))
@@ -1398,7 +1412,7 @@ handle_bar (LpLogParser *self,
       drop_repeated_eval (self, record);
     }
 
-  return progress_or_metrics (record);
+  return progress_or_metrics (self, record);
 }
 
 /* Lines */
@@ -1426,7 +1440,7 @@ parse_iter (LpLogParser *self,
       {
         set_loss (record, value);
         training_step (self, step >= 0 ? step : iter, -1, record);
-        return progress_or_metrics (record);
+        return progress_or_metrics (self, record);
       }
 
   /* MLX-LM: f"Iter {it}: Train loss {train_loss:.3f}, Learning Rate {learning_rate:.3e}, …" */
@@ -1436,7 +1450,7 @@ parse_iter (LpLogParser *self,
       if (lit (c, ", Learning Rate ") && read_number (c, &lr))
         set_lr (record, lr);
       training_step (self, iter, -1, record);
-      return progress_or_metrics (record);
+      return progress_or_metrics (self, record);
     }
 
   /* MLX-LM f"Iter {it}: Val loss {val_loss:.3f}, Val took …"; litgpt
@@ -1487,7 +1501,7 @@ parse_line_formats (LpLogParser *self,
       set_loss (record, value);
       set_epoch (record, epoch_at (self, MAX (a, 1), step));
       training_step (self, step, -1, record);
-      return progress_or_metrics (record);
+      return progress_or_metrics (self, record);
     }
 
   /* litgpt: f"Final evaluation | val loss: {val_loss.item():.3f} | val ppl: …" */
@@ -1532,7 +1546,7 @@ parse_line_formats (LpLogParser *self,
       if (record->present & (LP_LOG_HAS_LOSS | LP_LOG_HAS_LEARNING_RATE))
         {
           training_step (self, step, -1, record);
-          return progress_or_metrics (record);
+          return progress_or_metrics (self, record);
         }
       return LP_LOG_NOTHING;
     }
@@ -1563,7 +1577,7 @@ parse_line_formats (LpLogParser *self,
             {
               set_loss (record, value);
               training_step (self, step, -1, record);
-              return progress_or_metrics (record);
+              return progress_or_metrics (self, record);
             }
         }
     }
@@ -1696,7 +1710,7 @@ match_patterns (LpLogParser *self,
                          ? (gint64) values[GROUP_TOTAL] : -1;
 
           training_step (self, (gint64) values[GROUP_STEP], total, record);
-          return progress_or_metrics (record);
+          return progress_or_metrics (self, record);
         }
 
       if (metrics_at (self, -1, record) == LP_LOG_METRICS)

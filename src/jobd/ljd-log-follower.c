@@ -38,6 +38,7 @@
 /* Progress counters and GPU readings become an event at most this often;
  * metrics always do. */
 #define PROGRESS_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define BAR_METRICS_INTERVAL_US (G_USEC_PER_SEC)
 /* An older GPU reading is not attached to metrics any more. */
 #define GPU_FRESH_US (30 * G_USEC_PER_SEC)
 #define TAIL_LINES 50
@@ -94,6 +95,10 @@ struct _LjdLogFollower
   double        gpu_util;
   gint64        gpu_at;
 
+  LpLogRecord   held;         /* a bar's metrics, until its step is over */
+  goffset       held_start;
+  gint64        last_bar_metrics_at;
+
   EndKind       end;
   int           exit_status;
   char         *end_message;
@@ -101,6 +106,7 @@ struct _LjdLogFollower
   guint         began : 1;
   guint         reading : 1;
   guint         read_after_end : 1;
+  guint         have_held : 1;
   guint         opening : 1;
   guint         log_failed : 1;
   guint         tail_progress : 1;
@@ -124,6 +130,9 @@ static guint signals[N_SIGNALS];
 
 static void flush (LjdLogFollower *self);
 static void read_more (LjdLogFollower *self);
+static void hold_bar_metrics (LjdLogFollower    *self,
+                              const LpLogRecord *record,
+                              goffset            start);
 
 static void
 pending_free (Pending *pending)
@@ -622,7 +631,16 @@ handle_line (const char *data,
       queue_stages (self, changes, n, substatus, start);
     }
 
-  if (kind == LP_LOG_METRICS)
+  if (kind == LP_LOG_METRICS && record.bar && (record.present & LP_LOG_HAS_STEP) &&
+      !(record.present & LP_LOG_HAS_EVAL_LOSS))
+    {
+      hold_bar_metrics (self, &record, start);
+      /* The stages follow the steps even while the metrics wait. */
+      n = lp_run_stages_step (self->stages, record.step, known_total (self, &record),
+                              g_get_real_time (), changes);
+      queue_stages (self, changes, n, NULL, start);
+    }
+  else if (kind == LP_LOG_METRICS)
     {
       /* A dict whose step nothing told: at the last step reported. */
       gint64 step = (record.present & LP_LOG_HAS_STEP) ? record.step : MAX (self->reported_step, 0);
@@ -642,6 +660,36 @@ handle_line (const char *data,
                               g_get_real_time (), changes);
       queue_stages (self, changes, n, NULL, start);
     }
+}
+
+/* A bar with a loss in its postfix is redrawn up to ten times a second,
+ * twice a step in kohya-ss's (the new step with the old loss, then the new
+ * loss): only the last drawing of a step counts, and at most one a
+ * second becomes an event. */
+static void
+post_held (LjdLogFollower *self)
+{
+  if (!self->have_held)
+    return;
+
+  self->have_held = FALSE;
+  self->last_bar_metrics_at = g_get_monotonic_time ();
+  queue_metrics (self, offset_id (self, "", self->held_start), self->held.step, &self->held, self->held_start);
+}
+
+static void
+hold_bar_metrics (LjdLogFollower    *self,
+                  const LpLogRecord *record,
+                  goffset            start)
+{
+  if (self->have_held && self->held.step != record->step &&
+      (g_get_monotonic_time () - self->last_bar_metrics_at >= BAR_METRICS_INTERVAL_US ||
+       self->reported_step < 0))
+    post_held (self);
+
+  self->held = *record;
+  self->held_start = start;
+  self->have_held = TRUE;
 }
 
 static char *
@@ -669,6 +717,8 @@ drain (LjdLogFollower *self)
   self->drained = TRUE;
   lp_log_lines_flush (self->lines, handle_line, self);
   end = lp_log_lines_get_consumed (self->lines);
+
+  post_held (self);
 
   /* The last counter, so that the job ends at the step the bar ended at. */
   step = lp_log_parser_get_step (self->parser);
@@ -853,6 +903,10 @@ reported_offset (LjdLogFollower *self)
     ? lp_log_lines_get_consumed (self->lines)
     : ((Pending *) g_queue_peek_head (self->pending))->start;
 
+  /* Nor is a bar's line whose metrics wait. */
+  if (self->have_held)
+    offset = MIN (offset, self->held_start);
+
   /* Lines read again after a restart, only for the tail, were reported. */
   return MAX (offset, self->resumed_at);
 }
@@ -887,6 +941,10 @@ tick_cb (gpointer user_data)
       else if (g_queue_get_length (self->pending) < MAX_PENDING)
         read_more (self);
     }
+
+  /* A bar that stopped moving still shows its last step. */
+  if (self->have_held && !self->drained && now - self->last_bar_metrics_at >= BAR_METRICS_INTERVAL_US)
+    post_held (self);
 
   flush (self);
 

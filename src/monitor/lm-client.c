@@ -922,6 +922,73 @@ lm_client_get_queue_finish (LmClient      *self,
   return propagate (self, result, lm_client_get_queue_async, error);
 }
 
+/* {"providers": [{"name": "local", "enabled": true}, …]}: the names of
+ * the enabled ones, in the service's order. */
+static gpointer
+parse_providers (JsonObject  *object,
+                 GError     **error)
+{
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  JsonArray *array = NULL;
+
+  if (!lp_json_get_array (object, "providers", TRUE, &array, error))
+    return NULL;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      const char *name = NULL;
+      gboolean enabled = FALSE;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          g_set_error (error, LM_CLIENT_ERROR, LM_CLIENT_ERROR_PROTOCOL,
+                       _("The service’s provider %u is not an object"), i);
+          return NULL;
+        }
+      if (!lp_json_get_string (json_node_get_object (node), "name", TRUE, &name, error) ||
+          !lp_json_get_bool (json_node_get_object (node), "enabled", TRUE, &enabled, error))
+        return NULL;
+      /* A name is the service's word for a job's "provider": short, plain. */
+      if (name[0] == '\0' || strlen (name) > 50 || strspn (name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen (name))
+        {
+          g_set_error (error, LM_CLIENT_ERROR, LM_CLIENT_ERROR_PROTOCOL,
+                       _("The service named a provider “%s”, which is not a provider name"), name);
+          return NULL;
+        }
+      if (enabled)
+        g_strv_builder_add (names, name);
+    }
+
+  return g_strv_builder_end (names);
+}
+
+/**
+ * lm_client_list_providers_async:
+ *
+ * Asks the service which providers take jobs (GET /api/providers).
+ */
+void
+lm_client_list_providers_async (LmClient            *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  send_request (self, "GET", "/api/providers", NULL, parse_providers, (GDestroyNotify) g_strfreev,
+                lm_client_list_providers_async, cancellable, callback, user_data);
+}
+
+/* Returns: (transfer full): the names of the enabled providers */
+GStrv
+lm_client_list_providers_finish (LmClient      *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return propagate (self, result, lm_client_list_providers_async, error);
+}
+
 /* The create response alone carries the job's webhook secret. */
 typedef struct
 {

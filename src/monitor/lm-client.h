@@ -81,6 +81,13 @@ void         lm_client_get_queue_async     (LmClient             *self,
 LpQueue     *lm_client_get_queue_finish    (LmClient             *self,
                                             GAsyncResult         *result,
                                             GError              **error);
+void         lm_client_list_providers_async (LmClient            *self,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+GStrv        lm_client_list_providers_finish (LmClient           *self,
+                                            GAsyncResult        *result,
+                                            GError             **error);
 void         lm_client_create_job_async    (LmClient             *self,
                                             JsonObject           *request,
                                             GCancellable         *cancellable,

@@ -292,6 +292,14 @@ update_segment (LmStageBar  *self,
 
     case LP_STAGE_STATUS_PENDING:
     default:
+      /* A finished job will not get to it any more. */
+      if (self->job != NULL && lp_job_status_is_finished (lp_job_get_status (self->job)))
+        {
+          text = g_strdup (_("Not reached"));
+          /* Translators: a stage its failed or cancelled job never got to, e.g. "Finalization: Not reached" */
+          segment->label = g_strdup_printf (_("%s: Not reached"), name);
+          break;
+        }
       text = g_strdup (_("Waiting…"));
       /* Translators: a stage that has not started, e.g. "Training: Waiting" */
       segment->label = g_strdup_printf (_("%s: Waiting"), name);
