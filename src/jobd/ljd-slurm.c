@@ -315,6 +315,7 @@ typedef struct
   gint64          trouble_since;  /* monotonic µs of the first failure in a row; 0: none */
   guint           backoff_ms;
   guint           auth_warned_generation;
+  gint64          auth_retry_at;  /* monotonic µs: the next try with a refused token */
 
   /* Cancelling */
   GTask          *cancel_task;
@@ -1119,7 +1120,12 @@ run_auth (SlurmRun   *run,
       run->auth_warned_generation = self->token_generation;
     }
 
+  /* The same token again only now and then (a clock set right, a key
+   * restored), but the file is looked at every poll: a renewed token is
+   * tried at once. */
   run_backoff (run);
+  run->auth_retry_at = g_get_monotonic_time () + (gint64) run->backoff_ms * 1000;
+  run_schedule (run, MIN (run->backoff_ms, run->slurm->poll_ms));
 }
 
 /* The job ends here, from the provider's own word. May free @run. */
@@ -1867,6 +1873,13 @@ run_step (SlurmRun *run)
   if (!refresh_token (self))
     {
       run_auth (run, NULL);
+      return;
+    }
+
+  if (self->refused_generation != 0 && self->refused_generation == self->token_generation &&
+      run->auth_warned_generation == self->token_generation && now < run->auth_retry_at)
+    {
+      run_schedule (run, MIN ((guint) ((run->auth_retry_at - now) / 1000) + 1, self->poll_ms));
       return;
     }
 
