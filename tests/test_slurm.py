@@ -118,6 +118,21 @@ class SlurmProviderTests(JobdTestCase):
             return None
         return self.jobd.wait_for(find, timeout=timeout, what='job %d to be submitted to Slurm' % job_id)
 
+    def wait_output(self, job_id, text, timeout=15):
+        """Waits for @text in the Slurm job's output file: a script that
+        traps SIGTERM does so only once its shell runs it."""
+        sid = self.slurm_id(job_id)
+        folder = self.jobd.job(job_id)['config']['cwd']
+        path = os.path.join(folder, 'lora-job-%d-%d.out' % (job_id, sid))
+
+        def found():
+            try:
+                with open(path) as f:
+                    return text in f.read()
+            except OSError:
+                return False
+        self.jobd.wait_for(found, timeout=timeout, what='%r in %s' % (text, path))
+
     def messages(self, job_id, type_='all'):
         return [e['message'] for e in reversed(self.jobd.all_events(job_id, type_))]
 
@@ -347,11 +362,12 @@ class SlurmProviderTests(JobdTestCase):
             'cwd': w,
         }, total_steps=100000, hourly_rate=360)
         deaf = self.submit('ignores SIGTERM', {
-            'script': script("trap 'echo got TERM' TERM", 'while true; do echo tick; sleep 0.2; done'),
+            'script': script("trap 'echo got TERM' TERM", 'echo ready', 'while true; do echo tick; sleep 0.2; done'),
             'cwd': w,
         })
         for job in (polite, deaf):
             self.wait_training(job['id'])
+        self.wait_output(deaf['id'], 'ready')
         self.jobd.wait_for(lambda: self.jobd.job(polite['id'])['current_step'] >= 20, timeout=20,
                            what='the trainer to report steps')
         polite_sid, deaf_sid = self.slurm_id(polite['id']), self.slurm_id(deaf['id'])
@@ -455,10 +471,11 @@ class SlurmProviderTests(JobdTestCase):
             'cwd': w,
         }, total_steps=600, epochs=2)
         deaf = self.submit('being cancelled when the service stops', {
-            'script': script("trap 'echo got TERM' TERM", 'while true; do sleep 0.2; done'), 'cwd': w,
+            'script': script("trap 'echo got TERM' TERM", 'echo ready', 'while true; do sleep 0.2; done'), 'cwd': w,
         })
         for job in (runs, deaf):
             self.wait_training(job['id'])
+        self.wait_output(deaf['id'], 'ready')
         runs_sid, deaf_sid = self.slurm_id(runs['id']), self.slurm_id(deaf['id'])
         before = self.jobd.job(runs['id'])
 
@@ -478,8 +495,12 @@ class SlurmProviderTests(JobdTestCase):
                            timeout=5, what='the re-attach')
         job = self.jobd.wait_status(deaf['id'], FINISHED, timeout=5)
         self.assertEqual(job['status'], 'cancelled', job)
-        self.jobd.wait_for(lambda: CLUSTER.job_state(deaf_sid) == 'CANCELLED', timeout=10,
-                           what='Slurm to cancel the job')
+        try:
+            self.jobd.wait_for(lambda: CLUSTER.job_state(deaf_sid) == 'CANCELLED', timeout=10,
+                               what='Slurm to cancel the job')
+        except AssertionError as e:
+            raise AssertionError('%s; Slurm: %r; service: %s' % (e, CLUSTER.job_fields(deaf_sid),
+                                                                self.jobd.stderr_text(all_runs=True)[-3000:]))
 
         # A job that ends while the service is stopped is judged by Slurm.
         ends = self.submit('ends while the service is down', {
