@@ -14,6 +14,7 @@
 # It needs root: slurmd runs batch jobs as their user, here root, and
 # munged runs as the munge user. Standard library only.
 
+import glob
 import os
 import pwd
 import shutil
@@ -45,9 +46,7 @@ def unavailable_reason():
     if missing:
         return ('Slurm is not installed (%s missing); install it with: apt-get install -y '
                 '--no-install-recommends %s' % (', '.join(missing), ' '.join(PACKAGES)))
-    if not os.path.exists('/usr/lib/x86_64-linux-gnu/slurm-wlm/auth_jwt.so') and \
-            not any(os.path.exists(os.path.join(d, 'auth_jwt.so'))
-                    for d in ('/usr/lib/slurm-wlm', '/usr/lib64/slurm', '/usr/lib/slurm')):
+    if not glob.glob('/usr/lib/*/slurm-wlm/auth_jwt.so') and not glob.glob('/usr/lib*/slurm*/auth_jwt.so'):
         return 'the JWT plugin is not installed (apt-get install slurm-wlm-jwt-plugin)'
     if os.geteuid() != 0:
         return 'the Slurm tests start slurmd and munged, which needs root'
