@@ -411,6 +411,23 @@ print('iter 20: loss 2.0000, time 10.00ms, mfu 1.00%')
                 self.assertIn('“config” is not valid for the local provider', error['message'])
                 self.assertIn(wanted, error['message'])
 
+    def test_a_log_started_over_is_read_again(self):
+        # A trainer that empties its own output (as a requeued batch job's
+        # is): what it prints next is read from the top of the file.
+        argv = self.script('truncate.py', r"""
+import os, time
+for step in range(1, 6):
+    print({'loss': 2.0 - step / 10, 'step': step}, flush=True)
+time.sleep(1.2)
+os.ftruncate(1, 0)
+for step in range(6, 11):
+    print({'loss': 2.0 - step / 10, 'step': step}, flush=True)
+""")
+        job_id, _ = self.create_local(argv, steps=10)
+        job = self.jobd.wait_status(job_id, 'completed')
+        self.assertEqual([s for s, _ in self.series(job_id, 'train_loss')], list(range(1, 11)))
+        self.assertEqual(job['current_step'], 10)
+
     def test_catastrophic_pattern_does_not_stall_the_service(self):
         # (a+)+$ against a line of a's that ends in b backtracks for ever.
         argv = self.script('evil.py', r"""

@@ -65,7 +65,7 @@ def parse_args(argv=None):
                    help='what the adapters learn (default: the Apache License 2.0)')
     p.add_argument('--rank', type=int, default=8, help='r, the adapters\' rank (default 8)')
     p.add_argument('--alpha', type=float, default=16.0, help='LoRA alpha (default 16)')
-    p.add_argument('--lr', type=float, default=3e-2, help='peak learning rate of the adapters (default 0.03)')
+    p.add_argument('--lr', type=float, default=1e-2, help='peak learning rate of the adapters (default 0.01)')
     p.add_argument('--base-lr', type=float, default=2e-2)
     p.add_argument('--base-cache', metavar='FILE',
                    help='load the base model from FILE if it is there, else train it and save it there')
@@ -301,9 +301,9 @@ def train(args, report, stop, started, reporter):
     report('status', 'training')
     report('stage', 'training', 'active')
     if kohya:
-        write('running training / 学習開始')
-        write('  num epochs / epoch数: %d' % args.epochs)
-        write('  total optimization steps / 学習ステップ数: %d' % args.steps)
+        write('running training')
+        write('  num epochs: %d' % args.epochs)
+        write('  total optimization steps: %d' % args.steps)
         bar = tqdm(range(args.steps), smoothing=0, desc='steps')
         recent = []
     elif hf:
@@ -332,6 +332,8 @@ def train(args, report, stop, started, reporter):
         optimizer.step()
         value = loss.item()
         losses.append(value)
+        # What a Hugging Face Trainer logs: the mean since the last log.
+        logged = sum(losses[-args.log_every:]) / len(losses[-args.log_every:])
 
         evaluate = step % args.eval_every == 0 or step == args.steps
         val_loss = validate() if evaluate else None
@@ -353,17 +355,17 @@ def train(args, report, stop, started, reporter):
         elif hf:
             bar.update(1)
             if step % args.log_every == 0 or step == args.steps:
-                write(str({'loss': round(value, 4), 'grad_norm': round(grad_norm, 4),
+                write(str({'loss': round(logged, 4), 'grad_norm': round(grad_norm, 4),
                            'learning_rate': lr, 'epoch': round(epoch, 2)}))
             if val_loss is not None:
                 write(str({'eval_loss': round(val_loss, 4), 'eval_runtime': 0.01,
                            'eval_samples_per_second': 400.0, 'epoch': round(epoch, 2)}))
         elif step % args.log_every == 0 or step == args.steps or step == 1:
             write('step %d/%d  loss %.4f%s  lr %.3g' % (
-                step, args.steps, value, '  val_loss %.4f' % val_loss if val_loss is not None else '', lr))
+                step, args.steps, logged, '  val_loss %.4f' % val_loss if val_loss is not None else '', lr))
 
         if step % args.log_every == 0 or step == args.steps or step == 1 or val_loss is not None:
-            report('metrics', step, epoch=epoch, train_loss=value, val_loss=val_loss, learning_rate=lr)
+            report('metrics', step, epoch=epoch, train_loss=logged, val_loss=val_loss, learning_rate=lr)
 
         if args.checkpoint_every and step % args.checkpoint_every == 0 and step < args.steps:
             path = None

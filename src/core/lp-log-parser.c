@@ -130,6 +130,8 @@ struct _LpLogParser
   gint64      epoch_bar_n;      /* OneTrainer's "epoch" bar, or -1 */
   gint64      epoch_bar_total;
   double      last_bar_val;     /* the eval loss a bar's postfix last showed */
+  gint64      eval_bar_step;    /* the step an evaluation bar's end was read at, or -1 */
+  double      eval_bar_value;   /* and what it said */
   gboolean    litgpt;           /* litgpt's lines: its evaluations go at its step */
   gboolean    mlx_table;        /* MLX-LM's table header was printed */
 
@@ -370,6 +372,7 @@ lp_log_parser_new_full (LpLogFormat          format,
   self->epoch_bar_n = -1;
   self->epoch_bar_total = -1;
   self->last_bar_val = NAN;
+  self->eval_bar_step = -1;
   self->scratch = g_string_new (NULL);
 
   return self;
@@ -1345,17 +1348,23 @@ handle_bar (LpLogParser *self,
       return LP_LOG_NOTHING;
 
     case BAR_EVAL:
-      /* kohya-ss's "validation steps" bar ends on its average loss. */
-      if (bar->postfix != NULL && bar->n == bar->total)
+      /* kohya-ss's "validation steps" bar ends on its average loss. Like
+       * its training bar it may be drawn twice at its end, by update(1)
+       * with the average before the last batch and by set_postfix() with
+       * the last: each drawing counts, at the same step, so the last one
+       * stays. close() draws the same end once more: that one does not. */
+      if (bar->postfix != NULL && bar->n == bar->total && self->step >= 0)
         {
           LpLogRecord parsed = *record;
 
           parse_postfix (bar->postfix, bar->postfix_len, &parsed);
           parsed.present &= LP_LOG_HAS_EVAL_LOSS;
-          drop_repeated_eval (self, &parsed);
-          if (parsed.present && self->step >= 0)
+          if (parsed.present &&
+              !(self->step == self->eval_bar_step && parsed.eval_loss == self->eval_bar_value))
             {
               *record = parsed;
+              self->eval_bar_step = self->step;
+              self->eval_bar_value = parsed.eval_loss;
               return metrics_at (self, self->step, record);
             }
         }

@@ -47,6 +47,8 @@
 #define ERROR_MAX_CHARS LP_MESSAGE_MAX
 #define SAVE_INTERVAL_US (2 * G_USEC_PER_SEC)
 #define SUBSTATUS_MAX_CHARS 120
+/* The bytes kept to tell a file started over from one written on. */
+#define SIGNATURE_BYTES 64
 
 typedef enum {
   END_NONE,
@@ -78,7 +80,9 @@ struct _LjdLogFollower
   LpLogLines   *lines;
   GInputStream *stream;
   GSource      *tick_source;
-  guint         generation;   /* how often the file shrank under us */
+  guint         generation;   /* how often the file was started over */
+  guint8        signature[SIGNATURE_BYTES];   /* the last bytes read */
+  gsize         signature_len;
   goffset       prime_until;  /* lines before this only fill the tail */
   GQueue       *tail;         /* char *, the last lines, oldest first */
 
@@ -752,6 +756,25 @@ drain (LjdLogFollower *self)
           g_autofree char *what = self->end_message != NULL ? g_strdup (self->end_message)
                                                             : describe_exit (self->exit_status);
           g_autofree char *tail = ljd_log_follower_get_tail (self);
+          int reached = lp_run_stages_get_reached (self->stages);
+
+          /* The stage it died in says it in a line: the exception a crash
+           * printed last, or how the process ended. */
+          if (reached >= 0 && owns_stages (self))
+            {
+              const char *last = g_queue_peek_tail (self->tail);
+              gboolean signalled = self->exit_status > 128 && self->exit_status < 128 + 65;
+              JsonObject *stage = json_object_new ();
+              const char *name = lp_stage_kind_to_string ((LpStageKind) reached);
+
+              json_object_set_string_member (stage, "stage", name);
+              json_object_set_string_member (stage, "status", "failed");
+              json_object_set_string_member (stage, "error",
+                                             last != NULL && !self->tail_progress && !signalled &&
+                                             self->end_message == NULL ? last : what);
+              queue_event (self, "stage", g_strdup_printf ("%sstage-%s-failed", self->prefix, name),
+                           stage, NULL, 0, end);
+            }
 
           /* The job's error is the end of the output (the traceback); the
            * event's message says how the process ended. */
@@ -764,6 +787,31 @@ drain (LjdLogFollower *self)
 
   flush (self);
   maybe_done (self);
+}
+
+/* Remembers the last bytes read, to tell later whether they are still
+ * there. */
+static void
+keep_signature (LjdLogFollower *self,
+                const guint8   *data,
+                gsize           len)
+{
+  if (len >= SIGNATURE_BYTES)
+    {
+      memcpy (self->signature, data + len - SIGNATURE_BYTES, SIGNATURE_BYTES);
+      self->signature_len = SIGNATURE_BYTES;
+      return;
+    }
+
+  if (self->signature_len + len > SIGNATURE_BYTES)
+    {
+      gsize drop = self->signature_len + len - SIGNATURE_BYTES;
+
+      memmove (self->signature, self->signature + drop, self->signature_len - drop);
+      self->signature_len -= drop;
+    }
+  memcpy (self->signature + self->signature_len, data, len);
+  self->signature_len += len;
 }
 
 static void
@@ -797,6 +845,7 @@ read_cb (GObject      *object,
   len = g_bytes_get_size (bytes);
   if (len > 0)
     {
+      keep_signature (self, g_bytes_get_data (bytes, NULL), len);
       lp_log_lines_feed (self->lines, g_bytes_get_data (bytes, NULL), len, handle_line, self);
       flush (self);
       if (g_queue_get_length (self->pending) < MAX_PENDING)
@@ -869,24 +918,48 @@ open_log (LjdLogFollower *self)
   g_file_read_async (file, G_PRIORITY_DEFAULT, self->cancellable, open_cb, g_object_ref (self));
 }
 
-/* A file shorter than what was read of it was started over (a requeued
- * batch job, a truncating redirect): read it again from the top, with
- * event ids of its own. */
+/* Whether the file was started over (a requeued batch job, a truncating
+ * redirect, a trainer that empties its log): shorter than what was read
+ * of it, or no longer holding the last bytes read where they were, which
+ * a file emptied and written again as long tells. Only while no read is
+ * under way; the two small reads are a local file's, or a shared file
+ * system's at worst. */
+static gboolean
+started_over (LjdLogFollower *self)
+{
+  g_autoptr(GFileInfo) info = NULL;
+  goffset offset = lp_log_lines_get_offset (self->lines);
+  guint8 now[SIGNATURE_BYTES];
+  gsize got = 0;
+  gboolean same;
+
+  if (!(info = g_file_input_stream_query_info (G_FILE_INPUT_STREAM (self->stream),
+                                               G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL)))
+    return FALSE;
+  if (g_file_info_get_size (info) < offset)
+    return TRUE;
+  if (self->signature_len == 0 || offset < (goffset) self->signature_len)
+    return FALSE;
+
+  if (!g_seekable_seek (G_SEEKABLE (self->stream), offset - self->signature_len, G_SEEK_SET, NULL, NULL))
+    return FALSE;
+  same = g_input_stream_read_all (self->stream, now, self->signature_len, &got, NULL, NULL) &&
+         got == self->signature_len && memcmp (now, self->signature, got) == 0;
+  g_seekable_seek (G_SEEKABLE (self->stream), offset, G_SEEK_SET, NULL, NULL);
+  return !same;
+}
+
+/* A file started over is read again from the top, with event ids of
+ * its own. */
 static void
 check_truncated (LjdLogFollower *self)
 {
-  g_autoptr(GFileInfo) info = NULL;
-
-  if (self->stream == NULL || self->reading ||
-      !(info = g_file_input_stream_query_info (G_FILE_INPUT_STREAM (self->stream),
-                                               G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL)))
+  if (self->stream == NULL || self->reading || !started_over (self))
     return;
 
-  if (g_file_info_get_size (info) >= lp_log_lines_get_offset (self->lines))
-    return;
-
-  g_debug ("%s shrank; reading it again from the top", self->path);
+  g_debug ("%s was started over; reading it again from the top", self->path);
   g_clear_object (&self->stream);
+  self->signature_len = 0;
   self->generation++;
   self->prime_until = 0;
   self->resumed_at = 0;
