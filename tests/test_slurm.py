@@ -551,9 +551,10 @@ class SlurmProviderTests(JobdTestCase):
 
     def test_z_expired_token_then_renewed(self):
         w = self.folder('token')
-        # A token that has expired when the job comes.
+        # A token that has expired when the job comes: slurmctld takes a
+        # token until the second after its "exp".
         CLUSTER.write_token(self.token_file, lifespan=1)
-        time.sleep(1.2)
+        time.sleep(2.2)
         try:
             job = self.submit('waits for a token', {'script': script('echo ran'), 'cwd': w})
             jid = job['id']

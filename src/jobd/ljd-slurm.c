@@ -247,10 +247,11 @@ refresh_token (LjdSlurm *self)
   return TRUE;
 }
 
+/* As slurmctld judges it (auth/jwt: "exp" < now, in whole seconds). */
 static gboolean
 token_expired (LjdSlurm *self)
 {
-  return self->token_expiry > 0 && self->token_expiry <= g_get_real_time () / G_USEC_PER_SEC;
+  return self->token_expiry > 0 && self->token_expiry < g_get_real_time () / G_USEC_PER_SEC;
 }
 
 static const char *
