@@ -385,8 +385,9 @@ class SlurmProviderTests(JobdTestCase):
         try:
             # SIGTERM was enough for the trainer: gone from Slurm within
             # the grace period.
-            job = self.jobd.wait_status(polite['id'], 'cancelled', timeout=GRACE_MS / 1000)
-            self.assertNotIn(CLUSTER.job_state(polite_sid), ('RUNNING', 'PENDING', 'COMPLETING'))
+            self.jobd.wait_for(lambda: CLUSTER.job_state(polite_sid) not in ('RUNNING', 'PENDING', 'COMPLETING'),
+                               timeout=GRACE_MS / 1000, interval=0.02, what='Slurm to end the trainer')
+            job = self.jobd.wait_status(polite['id'], 'cancelled', timeout=5)
             # Not for the other, which has the grace period, then Slurm's
             # cancel (SIGTERM, KillWait=1, SIGKILL).
             time.sleep(max(0, GRACE_MS / 1000 * 0.75 - (time.monotonic() - t0)))
@@ -422,8 +423,10 @@ class SlurmProviderTests(JobdTestCase):
 
     def test_two_jobs_that_each_ask_for_every_cpu(self):
         w = self.folder('cpus')
+        release = os.path.join(w, 'release')
+        # It holds the CPUs until the test has seen the second one wait.
         first = self.submit('takes every CPU', {
-            'script': script('for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "step $i"; sleep 0.25; done'),
+            'script': script('while [ ! -e %s ]; do echo working; sleep 0.1; done' % release),
             'cwd': w, 'cpus': slurm_cluster.CPUS,
         })
         self.wait_training(first['id'])
@@ -452,7 +455,9 @@ class SlurmProviderTests(JobdTestCase):
         self.assertEqual(elsewhere[second['id']]['status_detail'], 'Waiting in Slurm: Resources')
         self.assertEqual(elsewhere[second['id']]['provider'], 'slurm')
         self.assertEqual(elsewhere[first['id']]['status'], 'training')
+        self.assertEqual(self.jobd.job(second['id'])['status'], 'provisioning')
 
+        open(release, 'w').close()
         job = self.jobd.wait_status(second['id'], ('training',) + FINISHED, timeout=20)
         first_job = self.jobd.job(first['id'])
         self.assertEqual(first_job['status'], 'completed', first_job)
