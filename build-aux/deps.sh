@@ -17,6 +17,9 @@ LORA_PACKAGES=(
   python3-torch python3-tqdm
   # the sanitizer pass (AddressSanitizer and UBSan through clang)
   clang-14 libclang-rt-14-dev
+  # the Slurm provider's tests: a real single-node Slurm 22.05 with its
+  # REST daemon and JWT authentication (tests/slurm_cluster.py)
+  slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge
 )
 
 lora_missing_packages () {

@@ -1687,7 +1687,9 @@ class QueueTests(TestCase):
 
         now = time.time()
         q = jobd.queue()
-        self.assertEqual(set(q), {'slots', 'queued'})
+        self.assertEqual(set(q), {'slots', 'queued', 'elsewhere'})
+        # Jobs in a cluster's own queue (Slurm) would be there; these take slots.
+        self.assertEqual(q['elsewhere'], [])
         self.assertEqual(set(q['slots']), {'max', 'used', 'running'})
         self.assertEqual(q['slots']['max'], 2)
         self.assertEqual(q['slots']['used'], 2)

@@ -41,6 +41,9 @@ struct _LpJob
   char        *error;
   char        *cancel_reason;
   gint64       queue_position;
+  /* Not stored: what the job's provider says now ("Waiting in Slurm:
+   * Resources"), filled in by the service as it serves the job. */
+  char        *status_detail;
   char        *provider;
   char        *preset;
   JsonObject  *config;
@@ -77,6 +80,7 @@ enum {
   PROP_ERROR,
   PROP_CANCEL_REASON,
   PROP_QUEUE_POSITION,
+  PROP_STATUS_DETAIL,
   PROP_PROVIDER,
   PROP_PRESET,
   PROP_CONFIG,
@@ -109,6 +113,7 @@ lp_job_finalize (GObject *object)
   g_clear_pointer (&self->pricing, g_free);
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->cancel_reason, g_free);
+  g_clear_pointer (&self->status_detail, g_free);
   g_clear_pointer (&self->provider, g_free);
   g_clear_pointer (&self->preset, g_free);
   g_clear_pointer (&self->config, json_object_unref);
@@ -153,6 +158,7 @@ lp_job_get_property (GObject    *object,
     case PROP_ERROR: g_value_set_string (value, self->error); break;
     case PROP_CANCEL_REASON: g_value_set_string (value, self->cancel_reason); break;
     case PROP_QUEUE_POSITION: g_value_set_int64 (value, self->queue_position); break;
+    case PROP_STATUS_DETAIL: g_value_set_string (value, self->status_detail); break;
     case PROP_PROVIDER: g_value_set_string (value, self->provider); break;
     case PROP_PRESET: g_value_set_string (value, self->preset); break;
     case PROP_CONFIG: g_value_set_boxed (value, self->config); break;
@@ -206,6 +212,7 @@ lp_job_class_init (LpJobClass *klass)
   STRING (PROP_ERROR, "error");
   STRING (PROP_CANCEL_REASON, "cancel-reason");
   INT64 (PROP_QUEUE_POSITION, "queue-position");
+  STRING (PROP_STATUS_DETAIL, "status-detail");
   STRING (PROP_PROVIDER, "provider");
   STRING (PROP_PRESET, "preset");
   properties[PROP_CONFIG] =
@@ -318,6 +325,7 @@ STRING_ACCESSORS (gpu_type, PROP_GPU_TYPE)
 STRING_ACCESSORS (pricing, PROP_PRICING)
 STRING_ACCESSORS (error, PROP_ERROR)
 STRING_ACCESSORS (cancel_reason, PROP_CANCEL_REASON)
+STRING_ACCESSORS (status_detail, PROP_STATUS_DETAIL)
 STRING_ACCESSORS (provider, PROP_PROVIDER)
 STRING_ACCESSORS (preset, PROP_PRESET)
 INT64_ACCESSORS (id, PROP_ID)
@@ -632,6 +640,7 @@ lp_job_to_json (LpJob       *self,
     json_builder_add_int_value (builder, self->queue_position);
   else
     json_builder_add_null_value (builder);
+  lp_json_add_string_or_null (builder, "status_detail", self->status_detail);
   lp_json_add_string_or_null (builder, "provider", self->provider);
   lp_json_add_string_or_null (builder, "preset", self->preset);
 
@@ -720,7 +729,7 @@ lp_job_update_from_json (LpJob       *self,
 {
   const char *name = NULL, *status_str = NULL, *created_by = NULL, *cancelled_by = NULL;
   const char *gpu_type = NULL, *pricing = NULL, *err = NULL, *cancel_reason = NULL;
-  const char *provider = NULL, *preset = NULL;
+  const char *provider = NULL, *preset = NULL, *status_detail = NULL;
   gint64 id = 0, created_at = 0, started_at = 0, finished_at = 0;
   gint64 current_step = 0, total_steps = 1, epoch = 1, total_epochs = 1;
   gint64 elapsed_s = 0, remaining_s = -1, queue_position = 0;
@@ -757,6 +766,7 @@ lp_job_update_from_json (LpJob       *self,
       !lp_json_get_string (object, "error", FALSE, &err, error) ||
       !lp_json_get_string (object, "cancel_reason", FALSE, &cancel_reason, error) ||
       !lp_json_get_int_range (object, "queue_position", FALSE, 0, LP_COUNT_MAX, &queue_position, error) ||
+      !lp_json_get_string (object, "status_detail", FALSE, &status_detail, error) ||
       !lp_json_get_string (object, "provider", FALSE, &provider, error) ||
       !lp_json_get_string (object, "preset", FALSE, &preset, error) ||
       !lp_json_get_object (object, "config", FALSE, &config, error))
@@ -797,6 +807,7 @@ lp_job_update_from_json (LpJob       *self,
   lp_job_set_error (self, err);
   lp_job_set_cancel_reason (self, cancel_reason);
   lp_job_set_queue_position (self, queue_position);
+  lp_job_set_status_detail (self, status_detail);
   lp_job_set_provider (self, provider);
   lp_job_set_preset (self, preset);
   lp_job_set_config (self, config);

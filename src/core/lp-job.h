@@ -107,6 +107,9 @@ void           lp_job_set_cancel_reason   (LpJob        *self,
 gint64         lp_job_get_queue_position  (LpJob        *self);
 void           lp_job_set_queue_position  (LpJob        *self,
                                            gint64        position);
+const char    *lp_job_get_status_detail   (LpJob        *self);
+void           lp_job_set_status_detail   (LpJob        *self,
+                                           const char   *detail);
 const char    *lp_job_get_provider        (LpJob        *self);
 void           lp_job_set_provider        (LpJob        *self,
                                            const char   *provider);

@@ -16,6 +16,10 @@ typedef struct
   char        *name;
   LpJobStatus  status;
   double       progress;
+  /* Jobs elsewhere only: their provider, and where they stand there
+   * ("Waiting in Slurm: Resources"), or NULL. */
+  char        *provider;
+  char        *detail;
 } LpQueueSlot;
 
 typedef struct
@@ -31,11 +35,15 @@ typedef struct
   gint64     max_slots;
   GPtrArray *running;        /* LpQueueSlot */
   GPtrArray *queued;         /* LpQueueEntry, position order */
+  GPtrArray *elsewhere;      /* LpQueueSlot: active jobs that wait and run in
+                              * a cluster's scheduler, taking no slot */
 } LpQueue;
 
 LpQueue *lp_queue_new            (void);
 void     lp_queue_free           (LpQueue     *queue);
 void     lp_queue_add_running    (LpQueue     *queue,
+                                  LpJob       *job);
+void     lp_queue_add_elsewhere  (LpQueue     *queue,
                                   LpJob       *job);
 void     lp_queue_add_queued     (LpQueue     *queue,
                                   LpJob       *job,

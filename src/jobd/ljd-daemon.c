@@ -12,6 +12,7 @@
 #include "ljd-local.h"
 #include "ljd-runpod.h"
 #include "ljd-simulator.h"
+#include "ljd-slurm.h"
 
 struct _LjdDaemon
 {
@@ -23,6 +24,7 @@ struct _LjdDaemon
   LjdExternal  *external;
   LjdLocal     *local;
   LjdRunpod    *runpod;
+  LjdSlurm     *slurm;
 };
 
 G_DEFINE_FINAL_TYPE (LjdDaemon, ljd_daemon, G_TYPE_OBJECT)
@@ -38,6 +40,7 @@ ljd_daemon_dispose (GObject *object)
   g_clear_object (&self->external);
   g_clear_object (&self->local);
   g_clear_object (&self->runpod);
+  g_clear_object (&self->slurm);
   g_clear_object (&self->service);
   g_clear_object (&self->store);
 
@@ -165,6 +168,35 @@ ljd_daemon_enable_local (LjdDaemon   *self,
   return ljd_local_enable (self->local, user, allow_root, error);
 }
 
+/* The Slurm provider exists only with slurmrestd's URL, so a service
+ * without one refuses "slurm" jobs as an unknown provider; see
+ * ljd_slurm_new() for the rest. @api is the OpenAPI plugin version
+ * ("v0.0.38"); NULL for the default. Call before ljd_daemon_start(),
+ * which re-attaches to the Slurm jobs of running jobs. */
+gboolean
+ljd_daemon_enable_slurm (LjdDaemon   *self,
+                         const char  *url,
+                         const char  *user,
+                         const char  *token_file,
+                         const char  *api,
+                         const char  *public_url,
+                         GError     **error)
+{
+  LjdSlurmApiVersion version;
+
+  g_return_val_if_fail (LJD_IS_DAEMON (self), FALSE);
+
+  if (!ljd_slurm_api_version_from_string (api ? api : LJD_SLURM_API_DEFAULT, &version, error))
+    return FALSE;
+
+  g_clear_object (&self->slurm);
+  if (!(self->slurm = ljd_slurm_new (self->service, url, user, token_file, version, public_url, error)))
+    return FALSE;
+
+  ljd_service_add_provider (self->service, LJD_PROVIDER (self->slurm));
+  return TRUE;
+}
+
 /* Providers pick up running jobs only once the server listens, because the
  * simulator reports through it. */
 void
@@ -189,6 +221,8 @@ ljd_daemon_stop (LjdDaemon *self)
     g_object_run_dispose (G_OBJECT (self->local));
   if (self->runpod != NULL)
     g_object_run_dispose (G_OBJECT (self->runpod));
+  if (self->slurm != NULL)
+    g_object_run_dispose (G_OBJECT (self->slurm));
 }
 
 const char *

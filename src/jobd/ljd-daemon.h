@@ -35,6 +35,13 @@ gboolean    ljd_daemon_enable_runpod (LjdDaemon  *self,
                                      const char  *api_url,
                                      const char  *public_url,
                                      GError     **error);
+gboolean    ljd_daemon_enable_slurm (LjdDaemon   *self,
+                                     const char  *url,
+                                     const char  *user,
+                                     const char  *token_file,
+                                     const char  *api,
+                                     const char  *public_url,
+                                     GError     **error);
 gboolean    ljd_daemon_enable_local (LjdDaemon   *self,
                                      const char  *user,
                                      gboolean     allow_root,

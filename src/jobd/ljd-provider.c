@@ -23,9 +23,22 @@ ljd_provider_real_forget (LjdProvider *self,
 }
 
 static gboolean
+ljd_provider_real_uses_slots (LjdProvider *self)
+{
+  return TRUE;
+}
+
+static gboolean
 ljd_provider_real_is_enabled (LjdProvider *self)
 {
   return TRUE;
+}
+
+static char *
+ljd_provider_real_describe (LjdProvider *self,
+                            gint64       job_id)
+{
+  return NULL;
 }
 
 static void
@@ -33,6 +46,8 @@ ljd_provider_default_init (LjdProviderInterface *iface)
 {
   iface->validate_config = ljd_provider_real_validate_config;
   iface->forget = ljd_provider_real_forget;
+  iface->uses_slots = ljd_provider_real_uses_slots;
+  iface->describe = ljd_provider_real_describe;
   iface->is_enabled = ljd_provider_real_is_enabled;
 }
 
@@ -92,6 +107,25 @@ ljd_provider_forget (LjdProvider *self,
 {
   g_return_if_fail (LJD_IS_PROVIDER (self));
   LJD_PROVIDER_GET_IFACE (self)->forget (self, job_id);
+}
+
+/* Whether the provider's jobs hold one of the service's slots while they
+ * run; a cluster's scheduler queues its own work. */
+gboolean
+ljd_provider_uses_slots (LjdProvider *self)
+{
+  g_return_val_if_fail (LJD_IS_PROVIDER (self), TRUE);
+  return LJD_PROVIDER_GET_IFACE (self)->uses_slots (self);
+}
+
+/* A sentence on where the active job @job_id stands that its status does
+ * not give, for its status_detail; NULL when there is none. */
+char *
+ljd_provider_describe (LjdProvider *self,
+                       gint64       job_id)
+{
+  g_return_val_if_fail (LJD_IS_PROVIDER (self), NULL);
+  return LJD_PROVIDER_GET_IFACE (self)->describe (self, job_id);
 }
 
 /* Whether the provider takes jobs: one the operator left off (the local

@@ -45,6 +45,14 @@ struct _LjdProviderInterface
                                   GError              **error);
   void        (*forget)          (LjdProvider          *self,
                                   gint64                job_id);
+  /* Optional. A provider whose work waits in a scheduler of its own (a
+   * cluster's) takes none of the service's slots: its jobs leave the
+   * queue at once. Default: TRUE. */
+  gboolean    (*uses_slots)      (LjdProvider          *self);
+  /* Optional. What an active job's status alone does not say ("Waiting
+   * in Slurm: Resources"), or NULL. Default: NULL. */
+  char       *(*describe)        (LjdProvider          *self,
+                                  gint64                job_id);
   /* Optional; a provider that takes no job (turned off) says FALSE. */
   gboolean    (*is_enabled)      (LjdProvider          *self);
 };
@@ -66,6 +74,9 @@ gboolean    ljd_provider_cancel_finish   (LjdProvider          *self,
                                           GAsyncResult         *result,
                                           GError              **error);
 void        ljd_provider_forget          (LjdProvider          *self,
+                                          gint64                job_id);
+gboolean    ljd_provider_uses_slots      (LjdProvider          *self);
+char       *ljd_provider_describe        (LjdProvider          *self,
                                           gint64                job_id);
 gboolean    ljd_provider_is_enabled      (LjdProvider          *self);
 

@@ -447,6 +447,15 @@ decorate (LjdService *self,
       lp_job_set_remaining_s (job, duration);
       lp_job_set_projected_cost (job, lp_cost_for_elapsed (duration, rate));
     }
+
+  /* Providers whose work waits elsewhere (Slurm's queue) say where. */
+  if (lp_job_status_is_active (status))
+    {
+      LjdProvider *provider = ljd_service_get_provider (self, lp_job_get_provider (job));
+      g_autofree char *detail = provider ? ljd_provider_describe (provider, lp_job_get_id (job)) : NULL;
+
+      lp_job_set_status_detail (job, detail);
+    }
 }
 
 static GArray *
@@ -1358,13 +1367,69 @@ ljd_service_provider_failed (LjdService *self,
   schedule (self);
 }
 
+/* The work of a provider that does not use slots started at @started_at
+ * (Slurm's start time, not the submission): the cost counts from then,
+ * and the job trains. @message and @payload make its status event. */
+gboolean
+ljd_service_provider_running (LjdService  *self,
+                              gint64       job_id,
+                              gint64       started_at,
+                              const char  *message,
+                              JsonObject  *payload,
+                              GError     **error)
+{
+  g_autoptr(LpJob) job = NULL;
+  g_autoptr(JsonObject) event_payload = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (LJD_IS_SERVICE (self), FALSE);
+
+  if (!(job = load_job (self, job_id, error)))
+    return FALSE;
+
+  if (!lp_job_status_is_active (lp_job_get_status (job)) ||
+      (lp_job_get_status (job) == LP_JOB_STATUS_CANCELLING && lp_job_get_started_at (job) != 0))
+    return TRUE;
+
+  lp_job_set_started_at (job, started_at);
+  if (lp_job_get_status (job) == LP_JOB_STATUS_PROVISIONING)
+    lp_job_set_status (job, LP_JOB_STATUS_TRAINING);
+
+  event_payload = status_payload (job, NULL, NULL);
+  if (payload != NULL)
+    {
+      g_autoptr(GList) members = json_object_get_members (payload);
+
+      for (const GList *l = members; l; l = l->next)
+        json_object_set_member (event_payload, l->data,
+                                json_node_copy (json_object_get_member (payload, l->data)));
+    }
+
+  if (!ljd_store_begin (self->store, &local_error))
+    return fail_internal (error, local_error);
+  if (!save (self, job, error) ||
+      !record (self, job, LP_EVENT_STATUS, message, event_payload, error))
+    {
+      ljd_store_rollback (self->store);
+      return FALSE;
+    }
+  if (!ljd_store_commit (self->store, &local_error))
+    return fail_internal (error, local_error);
+
+  return TRUE;
+}
+
 /* The queue */
 
-/* Moves a queued job to provisioning at @when and records it. */
+/* Moves a queued job to provisioning at @when and records it. The cost
+ * counts from @when, unless the work waits in a scheduler of its own
+ * (!@starts_clock): then from the start its provider reports
+ * (ljd_service_provider_running()). */
 static gboolean
 mark_provisioning (LjdService  *self,
                    LpJob       *job,
                    gint64       when,
+                   gboolean     starts_clock,
                    GError     **error)
 {
   g_autofree char *message = NULL;
@@ -1372,7 +1437,7 @@ mark_provisioning (LjdService  *self,
   g_autoptr(GError) local_error = NULL;
 
   lp_job_set_status (job, LP_JOB_STATUS_PROVISIONING);
-  lp_job_set_started_at (job, when);
+  lp_job_set_started_at (job, starts_clock ? when : 0);
 
   message = g_strdup_printf (_("Provisioning GPU: %s (%s)"),
                              lp_job_get_gpu_type (job),
@@ -1410,7 +1475,7 @@ start_job (LjdService  *self,
       return TRUE;
     }
 
-  if (!mark_provisioning (self, job, g_get_real_time (), error))
+  if (!mark_provisioning (self, job, g_get_real_time (), ljd_provider_uses_slots (provider), error))
     return FALSE;
 
   secret = ljd_store_get_webhook_secret (self->store, lp_job_get_id (job));
@@ -1432,10 +1497,23 @@ ljd_service_record_start (LjdService  *self,
   if (!(job = load_job (self, id, error)))
     return FALSE;
 
-  return mark_provisioning (self, job, when, error);
+  return mark_provisioning (self, job, when, TRUE, error);
 }
 
-/* Fills free slots with the oldest queued jobs. It runs synchronously
+/* Whether @job takes one of the slots: those guard the GPUs the service
+ * rents or runs itself; a cluster's scheduler (Slurm) queues its own. A
+ * job whose provider is gone counts, as it did. */
+static gboolean
+job_uses_slot (LjdService *self,
+               LpJob      *job)
+{
+  LjdProvider *provider = ljd_service_get_provider (self, lp_job_get_provider (job));
+
+  return provider == NULL || ljd_provider_uses_slots (provider);
+}
+
+/* Fills free slots with the oldest queued jobs, and starts every job of
+ * a provider that needs none. It runs synchronously
  * inside whatever freed the slot, so the request that freed it answers with
  * the queue already moved on. */
 static void
@@ -1470,9 +1548,10 @@ schedule (LjdService *self)
           break;
         }
 
-      used = running->len;
-      if (used >= self->slots)
-        break;
+      used = 0;
+      for (guint i = 0; i < running->len; i++)
+        if (job_uses_slot (self, g_ptr_array_index (running, i)))
+          used++;
 
       if (!(queued = ljd_store_jobs_in_order (self->store, 1u << LP_JOB_STATUS_QUEUED, &error)))
         {
@@ -1480,9 +1559,14 @@ schedule (LjdService *self)
           break;
         }
 
-      for (guint i = 0; i < queued->len && used < self->slots; i++)
+      for (guint i = 0; i < queued->len; i++)
         {
           LpJob *job = g_ptr_array_index (queued, i);
+          gboolean slotted = job_uses_slot (self, job);
+
+          /* A job for a cluster's own scheduler waits there, not here. */
+          if (slotted && used >= self->slots)
+            continue;
 
           if (!start_job (self, job, &error))
             {
@@ -1492,7 +1576,7 @@ schedule (LjdService *self)
               continue;
             }
 
-          if (lp_job_status_holds_slot (lp_job_get_status (job)))
+          if (slotted && lp_job_status_holds_slot (lp_job_get_status (job)))
             used++;
         }
     }
@@ -2868,6 +2952,7 @@ ljd_service_get_queue (LjdService  *self,
   g_autofree gint64 *durations = NULL;
   g_autofree gint64 *starts = NULL;
   g_autoptr(LpQueue) queue = NULL;
+  g_autoptr(GPtrArray) elsewhere = NULL;
   gint64 now = g_get_real_time ();
 
   g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
@@ -2881,6 +2966,21 @@ ljd_service_get_queue (LjdService  *self,
     {
       fail_internal (error, local_error);
       return NULL;
+    }
+
+  /* Jobs that wait and run in a cluster's scheduler take no slot; the
+   * queue shows them apart. */
+  elsewhere = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = running->len; i > 0; i--)
+    {
+      LpJob *job = g_ptr_array_index (running, i - 1);
+
+      if (!job_uses_slot (self, job))
+        {
+          decorate (self, job, now, 0);
+          g_ptr_array_insert (elsewhere, 0, g_object_ref (job));
+          g_ptr_array_remove_index (running, i - 1);
+        }
     }
 
   remaining = g_new0 (gint64, running->len + 1);
@@ -2912,6 +3012,8 @@ ljd_service_get_queue (LjdService  *self,
   for (guint i = 0; i < queued->len; i++)
     lp_queue_add_queued (queue, g_ptr_array_index (queued, i),
                          now + starts[i] * G_USEC_PER_SEC, starts[i]);
+  for (guint i = 0; i < elsewhere->len; i++)
+    lp_queue_add_elsewhere (queue, g_ptr_array_index (elsewhere, i));
 
   lp_queue_to_json (queue, builder);
   return json_builder_get_root (builder);

@@ -134,6 +134,12 @@ gboolean     ljd_service_cancel_at        (LjdService           *self,
 void         ljd_service_provider_failed  (LjdService           *self,
                                            gint64                job_id,
                                            const char           *message);
+gboolean     ljd_service_provider_running (LjdService           *self,
+                                           gint64                job_id,
+                                           gint64                started_at,
+                                           const char           *message,
+                                           JsonObject           *payload,
+                                           GError              **error);
 
 char        *ljd_sign_body                (const char           *secret,
                                            const char           *body,

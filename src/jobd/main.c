@@ -137,6 +137,10 @@ main (int    argc,
   g_autofree char *public_url = NULL;
   g_autofree char *runpod_key = NULL;
   g_autofree char *local_user = NULL;
+  g_autofree char *slurm_url = NULL;
+  g_autofree char *slurm_user = NULL;
+  g_autofree char *slurm_token_file = NULL;
+  g_autofree char *slurm_api = NULL;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(LjdDaemon) daemon = NULL;
@@ -164,7 +168,15 @@ main (int    argc,
     { "runpod-url", 0, 0, G_OPTION_ARG_STRING, &runpod_url,
       N_("RunPod’s API base URL (default https://api.runpod.io)"), N_("URL") },
     { "public-url", 0, 0, G_OPTION_ARG_STRING, &public_url,
-      N_("The service's base URL as pods reach it, for their webhook (default: the listening address)"), N_("URL") },
+      N_("The service's base URL as pods and compute nodes reach it, for their webhook (default: the listening address)"), N_("URL") },
+    { "slurm-url", 0, 0, G_OPTION_ARG_STRING, &slurm_url,
+      N_("Enable the Slurm provider with slurmrestd at URL (for example http://slurm-head:6820)"), N_("URL") },
+    { "slurm-user", 0, 0, G_OPTION_ARG_STRING, &slurm_user,
+      N_("The Slurm user jobs are submitted as (default: the user the token is for)"), N_("NAME") },
+    { "slurm-token-file", 0, 0, G_OPTION_ARG_FILENAME, &slurm_token_file,
+      N_("The file holding the Slurm token (from “scontrol token”); read again when it changes"), N_("FILE") },
+    { "slurm-api", 0, 0, G_OPTION_ARG_STRING, &slurm_api,
+      N_("The version of slurmrestd's OpenAPI plugin (default v0.0.38, Slurm 22.05)"), N_("VERSION") },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
       N_("Connections open at once, from all clients (default 512, at most the open-file limit less 64)"), N_("N") },
     { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &max_per_address,
@@ -257,6 +269,13 @@ main (int    argc,
       return 2;
     }
 
+  if (slurm_url == NULL && (slurm_user != NULL || slurm_token_file != NULL || slurm_api != NULL))
+    {
+      g_printerr (_("lora-jobd: --slurm-user, --slurm-token-file and --slurm-api are for the Slurm provider: "
+                    "add --slurm-url\n"));
+      return 2;
+    }
+
   if (local_user != NULL && *local_user == '\0')
     {
       g_printerr (_("lora-jobd: --local-user needs a user name\n"));
@@ -292,6 +311,13 @@ main (int    argc,
   /* A mistake in the options, like the checks above, before anything of
    * a job runs or the address is taken. */
   if (enable_local && !ljd_daemon_enable_local (daemon, local_user, FALSE, &error))
+    {
+      g_printerr ("lora-jobd: %s\n", error->message);
+      return 2;
+    }
+
+  if (slurm_url != NULL &&
+      !ljd_daemon_enable_slurm (daemon, slurm_url, slurm_user, slurm_token_file, slurm_api, public_url, &error))
     {
       g_printerr ("lora-jobd: %s\n", error->message);
       return 2;

@@ -236,7 +236,12 @@ show_job (LmJobPage *self)
   gtk_label_set_label (self->step_label, steps);
   gtk_label_set_label (self->epoch_label, epochs);
 
-  if (lp_job_status_is_active (status) && lp_job_get_remaining_s (job) >= 0)
+  /* Where a job in a cluster's own queue stands there ("Waiting in
+   * Slurm: Resources") says more than an estimate of what is left. */
+  if (lp_job_status_is_active (status) && lp_job_get_status_detail (job) != NULL &&
+      *lp_job_get_status_detail (job) != '\0')
+    gtk_label_set_label (self->remaining_label, lp_job_get_status_detail (job));
+  else if (lp_job_status_is_active (status) && lp_job_get_remaining_s (job) >= 0)
     {
       g_autofree char *remaining = lp_format_remaining (lp_job_get_remaining_s (job));
       gtk_label_set_label (self->remaining_label, remaining);

@@ -26,6 +26,7 @@ typedef enum {
   FIELD_TEXT,      /* a string; left out when empty unless required */
   FIELD_COMMAND,   /* a command line, split as a shell would (no shell runs it) into an array */
   FIELD_NUMBER,    /* an integer */
+  FIELD_AMOUNT,    /* an integer left out when 0: the other side's default */
   FIELD_CHOICE,    /* one of choices; a choice without an id leaves the key out */
   FIELD_JSON,      /* the members of a JSON object, for a provider the table does not know */
   FIELD_NOTE,      /* no value: something to know about the provider */
@@ -99,6 +100,21 @@ static const Field runpod_fields[] = {
   { FIELD_END },
 };
 
+static const Field slurm_fields[] = {
+  { FIELD_COMMAND, "argv", N_("Command"), N_("Enter the command the batch job runs") },
+  { FIELD_TEXT, "cwd", N_("Working Folder on the Cluster"),
+    N_("Enter the folder on the cluster’s shared file system the job runs in") },
+  { FIELD_TEXT, "partition", N_("Partition") },
+  { FIELD_AMOUNT, "gpus", N_("GPUs"), NULL, 0, 4096, 1 },
+  { FIELD_AMOUNT, "cpus", N_("CPUs"), NULL, 0, 1000000, 0 },
+  { FIELD_AMOUNT, "memory_mb", N_("Memory (MB)"), NULL, 0, 1 << 30, 0 },
+  { FIELD_AMOUNT, "time_limit_min", N_("Time Limit (minutes)"), NULL, 0, 525600, 0 },
+  { FIELD_TEXT, "account", N_("Account") },
+  { FIELD_TEXT, "qos", N_("QOS") },
+  { FIELD_CHOICE, "log_format", N_("Output Format"), .choices = log_formats },
+  { FIELD_END },
+};
+
 static const Field unknown_fields[] = {
   { FIELD_JSON, NULL, N_("Config (JSON)") },
   { FIELD_END },
@@ -118,6 +134,12 @@ static const ProviderUi provider_uis[] = {
     N_("A pod rented from RunPod for the job, for example the image “runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04”. "
        "Without a RunPod GPU type, the job’s GPU type is asked for."),
     runpod_fields },
+  { "slurm", N_("Slurm Cluster"),
+    N_("A batch job on the team’s Slurm cluster, which queues it with its own work: the job waits there, "
+       "not in this service’s slots. The command runs in the working folder, an absolute path on the "
+       "cluster’s shared file system, where its output goes too. A number left at 0 is the "
+       "partition’s default; a batch script of your own goes in the config’s “script” through the API."),
+    slurm_fields },
 };
 
 /* A provider the service offers, and its fields' widgets. */
@@ -324,6 +346,14 @@ page_config (LmNewJobDialog  *self,
           json_object_set_int_member (config, field->key,
                                       (gint64) gtk_spin_button_get_value (GTK_SPIN_BUTTON (input)));
           continue;
+        case FIELD_AMOUNT:
+          {
+            gint64 value = (gint64) gtk_spin_button_get_value (GTK_SPIN_BUTTON (input));
+
+            if (value > 0)
+              json_object_set_int_member (config, field->key, value);
+          }
+          continue;
         case FIELD_CHOICE:
           {
             guint selected = adw_combo_row_get_selected (ADW_COMBO_ROW (input));
@@ -525,6 +555,7 @@ page_new (LmNewJobDialog *self,
           g_signal_connect_swapped (row, "entry-activated", G_CALLBACK (name_activated_cb), self);
           break;
         case FIELD_NUMBER:
+        case FIELD_AMOUNT:
           row = spin_row (_(field->title), field->min, field->max, field->value, &input);
           break;
         case FIELD_CHOICE:

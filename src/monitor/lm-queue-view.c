@@ -21,6 +21,9 @@ struct _LmQueueView
 
   GtkLabel      *slots_title;
   GtkBox        *slots_box;
+  GtkBox        *elsewhere_box;
+  GtkLabel      *elsewhere_title;
+  GtkListBox    *elsewhere_list;
   GtkStack      *stack;
   GtkListBox    *cards;
   AdwStatusPage *error_page;
@@ -87,6 +90,63 @@ slot_widget (const LpQueueSlot *slot)
   return widget;
 }
 
+/* A job in a cluster's own queue: where it stands there, in the words of
+ * its provider ("Waiting in Slurm: Resources"), or its status. */
+static GtkWidget *
+elsewhere_row (const LpQueueSlot *slot)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *subtitle = NULL;
+  g_autofree char *escaped_title = g_markup_escape_text (slot->name ? slot->name : "", -1);
+  g_autofree char *escaped = NULL;
+  GtkWidget *provider;
+
+  if (slot->detail != NULL && *slot->detail != '\0')
+    subtitle = g_strdup (slot->detail);
+  else
+    /* Translators: e.g. "Training - 42%" */
+    subtitle = g_strdup_printf (_("%s - %d%%"), lp_job_status_label (slot->status),
+                                isfinite (slot->progress) ? (int) floor (CLAMP (slot->progress, 0, 100)) : 0);
+  escaped = g_markup_escape_text (subtitle, -1);
+
+  /* The titles are Pango markup: a service's text is shown as it is. */
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), escaped_title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), escaped);
+  gtk_widget_set_tooltip_text (row, subtitle);
+
+  provider = gtk_label_new (slot->provider ? slot->provider : "");
+  gtk_widget_add_css_class (provider, "dim-label");
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), provider);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("go-next-symbolic"));
+
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (row), g_variant_new_int64 (slot->id));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "win.open-job");
+
+  return row;
+}
+
+static void
+show_elsewhere (LmQueueView *self,
+                LpQueue     *queue)
+{
+  guint n = queue->elsewhere->len;
+  g_autofree char *title = NULL;
+
+  /* Translators: jobs a cluster's scheduler (Slurm) runs or holds in its
+   * own queue; they take none of the service's slots */
+  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                        "On Clusters: %u job",
+                                        "On Clusters: %u jobs", n),
+                           n);
+  gtk_label_set_label (self->elsewhere_title, title);
+
+  clear_box (GTK_WIDGET (self->elsewhere_list));
+  for (guint i = 0; i < n; i++)
+    gtk_list_box_append (self->elsewhere_list, elsewhere_row (g_ptr_array_index (queue->elsewhere, i)));
+  gtk_widget_set_visible (GTK_WIDGET (self->elsewhere_box), n > 0);
+}
+
 static void
 show_queue (LmQueueView *self,
             LpQueue     *queue)
@@ -107,6 +167,8 @@ show_queue (LmQueueView *self,
   clear_box (GTK_WIDGET (self->slots_box));
   for (guint i = 0; i < max; i++)
     gtk_box_append (self->slots_box, slot_widget (i < used ? g_ptr_array_index (queue->running, i) : NULL));
+
+  show_elsewhere (self, queue);
 
   clear_box (GTK_WIDGET (self->cards));
   for (guint i = 0; i < queue->queued->len; i++)
@@ -276,6 +338,9 @@ lm_queue_view_class_init (LmQueueViewClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/lorapipeline/Monitor/ui/lm-queue-view.ui");
   gtk_widget_class_bind_template_child (widget_class, LmQueueView, slots_title);
   gtk_widget_class_bind_template_child (widget_class, LmQueueView, slots_box);
+  gtk_widget_class_bind_template_child (widget_class, LmQueueView, elsewhere_box);
+  gtk_widget_class_bind_template_child (widget_class, LmQueueView, elsewhere_title);
+  gtk_widget_class_bind_template_child (widget_class, LmQueueView, elsewhere_list);
   gtk_widget_class_bind_template_child (widget_class, LmQueueView, stack);
   gtk_widget_class_bind_template_child (widget_class, LmQueueView, cards);
   gtk_widget_class_bind_template_child (widget_class, LmQueueView, error_page);
@@ -349,6 +414,14 @@ lm_queue_view_get_cards (LmQueueView *self)
 {
   g_return_val_if_fail (LM_IS_QUEUE_VIEW (self), NULL);
   return self->cards;
+}
+
+/* The rows of the jobs on clusters; hidden when there are none. */
+GtkListBox *
+lm_queue_view_get_elsewhere_list (LmQueueView *self)
+{
+  g_return_val_if_fail (LM_IS_QUEUE_VIEW (self), NULL);
+  return self->elsewhere_list;
 }
 
 GtkBox *

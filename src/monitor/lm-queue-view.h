@@ -24,5 +24,6 @@ const char *lm_queue_view_get_slots_text (LmQueueView *self);
 const char *lm_queue_view_get_state      (LmQueueView *self);
 GtkListBox *lm_queue_view_get_cards      (LmQueueView *self);
 GtkBox     *lm_queue_view_get_slots_box  (LmQueueView *self);
+GtkListBox *lm_queue_view_get_elsewhere_list (LmQueueView *self);
 
 G_END_DECLS
