@@ -266,7 +266,9 @@ class SlurmProviderTests(JobdTestCase):
         self.assertGreaterEqual(len(train['step']), 10)
         self.assertLess(train['value'][-1], train['value'][0] / 2)
         self.assertTrue(os.path.exists(os.path.join(w, 'out', 'adapter.json')))
-        self.assertEqual(CLUSTER.job_fields(sid).get('JobState'), 'COMPLETED')
+        # The trainer reports completion before its batch script has exited.
+        self.jobd.wait_for(lambda: CLUSTER.job_fields(sid).get('JobState') == 'COMPLETED', timeout=15,
+                           what='Slurm to see the batch job complete')
 
     def test_completes_zero_integration(self):
         w = self.folder('zero')
