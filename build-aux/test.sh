@@ -23,9 +23,15 @@ if [ ! -f "$builddir/build.ninja" ]; then
 fi
 meson compile -C "$builddir"
 
+# Each pass gets a runtime folder of its own: the AT-SPI bus puts its
+# socket there (else in ~/.cache/at-spi, which every session shares).
 run_suite () {
-  dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" \
-    meson test -C "$1" --print-errorlogs "${@:2}"
+  local runtime status=0
+  runtime=$(mktemp -d)
+  XDG_RUNTIME_DIR="$runtime" dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" \
+    meson test -C "$1" --print-errorlogs "${@:2}" || status=$?
+  rm -rf "$runtime"
+  return $status
 }
 
 run_suite "$builddir" "$@"
