@@ -123,14 +123,20 @@ prepare (const guint8 *data,
 }
 
 /* As the acceptor does for a client that closes a kept-alive connection
- * (see ljd-acceptor.c), so that libsoup 3.2 lets the connection go. Here
- * at every end of the input: a line end alone is a request libsoup
- * refuses, with the connection closed, so this cannot go on forever. */
+ * (see ljd-acceptor.c), so that libsoup 3.2 lets the connection go: a
+ * line end alone is a request libsoup refuses, with the connection
+ * closed. The acceptor does it only while the connection is idle; here it
+ * cannot tell, so it does it a few times and then lets the end be an end,
+ * or a body promised to be 10^19 bytes long would read line ends forever.
+ * (In the service that body is refused by the early handler, which steals
+ * the connection from the acceptor, which this harness bypasses.) */
 static gboolean
 at_end (LjdCappedInputStream *stream,
         gpointer              data)
 {
-  return TRUE;
+  guint *ends = data;
+
+  return ++*ends <= 4;
 }
 
 static void
@@ -152,11 +158,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GSocketAddress) remote = g_inet_socket_address_new_from_string ("127.0.0.1", 40000);
   GIOStream *stream;
   gboolean done = FALSE;
+  guint ends = 0;
 
   setup ();
   bytes = prepare (data, size);
   memory = g_memory_input_stream_new_from_bytes (bytes);
-  in = ljd_capped_input_stream_new (memory, NULL, at_end, NULL);
+  in = ljd_capped_input_stream_new (memory, NULL, at_end, &ends);
   stream = g_simple_io_stream_new (in, out);
 
   g_object_weak_ref (G_OBJECT (stream), gone, &done);
