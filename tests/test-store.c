@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include <glib/gstdio.h>
 
@@ -493,6 +494,20 @@ test_migrate_from_1 (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (total, ==, 1);
 
+  /* ...it is counted and found by name (schema 3's tables, filled from
+   * the old rows)... */
+  {
+    LjdJobFilter filter = { 0, 0, "OLD R", 0, 25 };
+    guint counts[LP_N_JOB_STATUSES];
+    g_autoptr(GPtrArray) found = ljd_store_list_jobs (store, &filter, &total, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 1);
+    g_assert_cmpuint (found->len, ==, 1);
+    g_assert_true (ljd_store_count_by_status (store, counts, &error));
+    g_assert_cmpuint (counts[LP_JOB_STATUS_TRAINING], ==, 1);
+  }
+
   /* ...and the old job can hold warnings. */
   raised = ljd_store_list_raised_warnings (store, 7, &error);
   g_assert_no_error (error);
@@ -607,6 +622,192 @@ test_recent_metrics_and_low_run (Fixture       *f,
   g_assert_cmpuint (run.n_points, ==, 0);
 }
 
+/* The list's indexed queries against the plain definition of each filter,
+ * worked out here over the same rows: every status set, time range and
+ * search (shorter and longer than a trigram, Unicode, FTS5 syntax), both
+ * ways a search is run (few matches and many), after status changes and
+ * deletions, and a row written behind the store's back. */
+typedef struct
+{
+  gint64      id;
+  char       *name;
+  gint64      created_at;
+  LpJobStatus status;
+  gboolean    gone;
+} Row;
+
+static gboolean
+row_matches (const Row          *row,
+             const LjdJobFilter *filter)
+{
+  g_autofree char *name = NULL, *query = NULL;
+
+  if (row->gone)
+    return FALSE;
+  if (filter->status_mask != 0 && !(filter->status_mask & (1u << row->status)))
+    return FALSE;
+  if (row->created_at < filter->created_since)
+    return FALSE;
+  if (filter->query == NULL || filter->query[0] == '\0')
+    return TRUE;
+
+  name = g_utf8_casefold (row->name, -1);
+  query = g_utf8_casefold (filter->query, -1);
+  return strstr (name, query) != NULL;
+}
+
+static void
+check_list (LjdStore     *store,
+            Row          *rows,
+            guint         n_rows,
+            LjdJobFilter *filter)
+{
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (Row *));
+  g_autoptr(GError) error = NULL;
+  guint total = G_MAXUINT;
+
+  /* Rows are made in created_at, id order: newest first is backwards. */
+  for (guint i = n_rows; i-- > 0;)
+    if (row_matches (&rows[i], filter))
+      {
+        Row *row = &rows[i];
+        g_array_append_val (expected, row);
+      }
+
+  jobs = ljd_store_list_jobs (store, filter, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, expected->len);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      Row *row = g_array_index (expected, Row *, filter->offset + i);
+
+      g_assert_cmpint (lp_job_get_id (g_ptr_array_index (jobs, i)), ==, row->id);
+    }
+  g_assert_cmpuint (jobs->len, ==, MIN (filter->limit, expected->len - MIN (filter->offset, expected->len)));
+}
+
+static void
+test_list_indexed (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const char *words[] = { "llama", "Mistral", "MISTRAL", "sdxl", "Äpfel", "straße", "qu\"ote",
+                                 "st*r", "AND", "NOT", "x", "日本語", "lora" };
+  static const char *queries[] = { NULL, "", "l", "ll", "lla", "mistral", "Mistral-sd", "äPF", "STRASSE",
+                                   "straße", "\"", "u\"o", "*", "t*r", "and", "NOT lora", "日本", "-", "zzz",
+                                   "lora-", NULL };
+  static const guint masks[] = { 0, 1u << LP_JOB_STATUS_QUEUED, 1u << LP_JOB_STATUS_COMPLETED,
+                                 LP_ACTIVE_STATUS_MASK, (1u << LP_JOB_STATUS_FAILED) | (1u << LP_JOB_STATUS_QUEUED) };
+  static const gint64 since[] = { 0, 1500, 2999 };
+  const guint n_rows = 2600;
+  g_autofree Row *rows = g_new0 (Row, n_rows);
+  g_autoptr(GError) error = NULL;
+  GRand *rand = g_rand_new_with_seed (15);
+  guint counts[LP_N_JOB_STATUSES], expected_counts[LP_N_JOB_STATUSES] = { 0 };
+  sqlite3 *db;
+
+  g_assert_true (ljd_store_begin (f->store, &error));
+  for (guint i = 0; i < n_rows; i++)
+    {
+      /* Most names hold "lora", so that search has more matches than the
+       * store sorts by hand. */
+      rows[i].name = g_strdup_printf ("%s-%s%s-%u", words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words))],
+                                      words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words))],
+                                      g_rand_int_range (rand, 0, 10) < 9 ? "-lora" : "", i);
+      rows[i].created_at = 1000 + i / 2;
+      rows[i].status = g_rand_int_range (rand, 0, LP_N_JOB_STATUSES);
+      rows[i].id = insert (f, rows[i].name, rows[i].created_at, rows[i].status);
+    }
+  g_assert_true (ljd_store_commit (f->store, &error));
+
+  /* Status changes and deletions keep the counts and the names right. */
+  for (guint i = 0; i < n_rows; i += 7)
+    {
+      g_autoptr(LpJob) job = ljd_store_get_job (f->store, rows[i].id, &error);
+
+      g_assert_no_error (error);
+      rows[i].status = (rows[i].status + 3) % LP_N_JOB_STATUSES;
+      lp_job_set_status (job, rows[i].status);
+      g_assert_true (ljd_store_update_job (f->store, job, &error));
+    }
+  for (guint i = 3; i < n_rows; i += 11)
+    {
+      rows[i].status = LP_JOB_STATUS_COMPLETED;
+      {
+        g_autoptr(LpJob) job = ljd_store_get_job (f->store, rows[i].id, &error);
+        lp_job_set_status (job, LP_JOB_STATUS_COMPLETED);
+        g_assert_true (ljd_store_update_job (f->store, job, &error));
+      }
+      g_assert_true (ljd_store_delete_job (f->store, rows[i].id, &error));
+      rows[i].gone = TRUE;
+    }
+
+  for (guint i = 0; i < n_rows; i++)
+    if (!rows[i].gone)
+      expected_counts[rows[i].status]++;
+  g_assert_true (ljd_store_count_by_status (f->store, counts, &error));
+  for (guint i = 0; i < LP_N_JOB_STATUSES; i++)
+    g_assert_cmpuint (counts[i], ==, expected_counts[i]);
+
+  for (guint m = 0; m < G_N_ELEMENTS (masks); m++)
+    for (guint r = 0; r < G_N_ELEMENTS (since); r++)
+      for (guint q = 0; q == 0 || queries[q] != NULL; q++)
+        {
+          LjdJobFilter filter = { masks[m], since[r], queries[q], 0, 25 };
+
+          check_list (f->store, rows, n_rows, &filter);
+          filter.offset = 40;
+          filter.limit = 100;
+          check_list (f->store, rows, n_rows, &filter);
+        }
+
+  /* Queue positions: the queued jobs in the order they were made. */
+  {
+    gint64 position = 0;
+
+    for (guint i = 0; i < n_rows; i++)
+      {
+        g_autoptr(LpJob) job = NULL;
+
+        if (rows[i].gone)
+          continue;
+        job = ljd_store_get_job (f->store, rows[i].id, &error);
+        if (rows[i].status == LP_JOB_STATUS_QUEUED)
+          g_assert_cmpint (ljd_store_queue_position (f->store, job), ==, ++position);
+        else
+          g_assert_cmpint (ljd_store_queue_position (f->store, job), ==, 0);
+      }
+  }
+
+  /* A job written with the sqlite3 tool is counted at once and found by
+   * name from the next start. */
+  g_clear_object (&f->store);
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "INSERT INTO jobs (name, status, created_by, created_at,"
+                                 " total_steps, total_epochs, gpu_type, pricing, hourly_rate,"
+                                 " preset, provider, webhook_secret)"
+                                 " VALUES ('Imported Ärger', 4, 'bob', 5000, 10, 1, 'H100', 'spot',"
+                                 " 2.49, 'balanced', 'simulator', 'secret');",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  f->store = ljd_store_open (f->path, &error);
+  g_assert_no_error (error);
+  {
+    LjdJobFilter filter = { 0, 0, "äRGER", 0, 25 };
+    guint total = 0;
+    g_autoptr(GPtrArray) jobs = ljd_store_list_jobs (f->store, &filter, &total, &error);
+
+    g_assert_cmpuint (total, ==, 1);
+    g_assert_true (ljd_store_count_by_status (f->store, counts, &error));
+    g_assert_cmpuint (counts[LP_JOB_STATUS_COMPLETED], ==, expected_counts[LP_JOB_STATUS_COMPLETED] + 1);
+  }
+
+  for (guint i = 0; i < n_rows; i++)
+    g_free (rows[i].name);
+  g_rand_free (rand);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -621,6 +822,7 @@ main (int   argc,
   ADD ("/store/tokens", test_tokens);
   ADD ("/store/job", test_job_round_trip);
   ADD ("/store/list", test_list_filters);
+  ADD ("/store/list-indexed", test_list_indexed);
   ADD ("/store/events", test_events);
   ADD ("/store/metrics", test_metrics);
   ADD ("/store/reopen", test_reopen_keeps_everything);

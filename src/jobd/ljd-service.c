@@ -458,42 +458,6 @@ decorate (LjdService *self,
     }
 }
 
-static GArray *
-queued_ids (LjdService  *self,
-            GError     **error)
-{
-  g_autoptr(GPtrArray) queued = NULL;
-  g_autoptr(GError) local_error = NULL;
-  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-
-  queued = ljd_store_jobs_in_order (self->store, 1u << LP_JOB_STATUS_QUEUED, &local_error);
-  if (queued == NULL)
-    {
-      g_array_unref (ids);
-      fail_internal (error, local_error);
-      return NULL;
-    }
-
-  for (guint i = 0; i < queued->len; i++)
-    {
-      gint64 id = lp_job_get_id (g_ptr_array_index (queued, i));
-      g_array_append_val (ids, id);
-    }
-
-  return ids;
-}
-
-static gint64
-position_in (GArray *ids,
-             gint64  id)
-{
-  for (guint i = 0; ids != NULL && i < ids->len; i++)
-    if (g_array_index (ids, gint64, i) == id)
-      return i + 1;
-
-  return 0;
-}
-
 void
 ljd_service_job_to_json (LjdService  *self,
                          LpJob       *job,
@@ -522,17 +486,13 @@ ljd_service_get_job (LjdService  *self,
                      GError     **error)
 {
   g_autoptr(LpJob) job = NULL;
-  g_autoptr(GArray) ids = NULL;
 
   g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
 
   if (!(job = load_job (self, id, error)))
     return NULL;
 
-  if (lp_job_get_status (job) == LP_JOB_STATUS_QUEUED && !(ids = queued_ids (self, error)))
-    return NULL;
-
-  decorate (self, job, g_get_real_time (), position_in (ids, id));
+  decorate (self, job, g_get_real_time (), ljd_store_queue_position (self->store, job));
   return g_steal_pointer (&job);
 }
 
@@ -1774,7 +1734,7 @@ ljd_service_create_job (LjdService   *self,
   g_autoptr(JsonObject) empty_config = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(LpJob) job = NULL;
-  g_autoptr(GArray) ids = NULL;
+  gint64 position;
   g_autofree char *secret = NULL;
   g_autofree char *message = NULL;
   g_autoptr(JsonObject) payload = NULL;
@@ -1890,16 +1850,10 @@ ljd_service_create_job (LjdService   *self,
       return NULL;
     }
 
-  if (!(ids = queued_ids (self, error)))
-    {
-      ljd_store_rollback (self->store);
-      return NULL;
-    }
-
-  message = g_strdup_printf (_("Job queued at position %lld"),
-                             (long long) position_in (ids, lp_job_get_id (job)));
+  position = ljd_store_queue_position (self->store, job);
+  message = g_strdup_printf (_("Job queued at position %lld"), (long long) position);
   payload = status_payload (job, "created_by", user, NULL);
-  json_object_set_int_member (payload, "position", position_in (ids, lp_job_get_id (job)));
+  json_object_set_int_member (payload, "position", position);
 
   if (!record (self, job, LP_EVENT_STATUS, message, payload, error))
     {
@@ -2000,7 +1954,6 @@ ljd_service_list_jobs (LjdService  *self,
   static const gint64 range_days[] = { 7, 30, 90, 0 };
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GPtrArray) jobs = NULL;
-  g_autoptr(GArray) ids = NULL;
   g_autoptr(GError) local_error = NULL;
   LjdJobFilter filter = { 0 };
   guint status_index, range_index, total = 0, counts[LP_N_JOB_STATUSES];
@@ -2035,9 +1988,6 @@ ljd_service_list_jobs (LjdService  *self,
       return NULL;
     }
 
-  if (!(ids = queued_ids (self, error)))
-    return NULL;
-
   page = lp_job_page_new ();
   page->total = total;
   page->page = page_number;
@@ -2046,7 +1996,7 @@ ljd_service_list_jobs (LjdService  *self,
     {
       LpJob *job = g_ptr_array_index (jobs, i);
 
-      decorate (self, job, now, position_in (ids, lp_job_get_id (job)));
+      decorate (self, job, now, ljd_store_queue_position (self->store, job));
       g_ptr_array_add (page->jobs, g_object_ref (job));
     }
   for (guint i = 0; i < LP_N_JOB_STATUSES; i++)

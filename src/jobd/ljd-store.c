@@ -109,6 +109,46 @@ static const char *migrations[] = {
   "  raised_at INTEGER NOT NULL,"
   "  count INTEGER NOT NULL,"
   "  PRIMARY KEY (job_id, kind)) WITHOUT ROWID;",
+
+  /* 2 -> 3: a list of a year of jobs that indexes can serve. The status
+   * index also orders by time, so a status filter reads its page in order
+   * and a queue position is a count over a short range. Per-status counts
+   * are kept by triggers, so the tab badges cost one short read. Names are
+   * searched in a table of their case folds (g_utf8_casefold, written by
+   * the service: sqlite folds ASCII only) with an FTS5 trigram index over
+   * it, so a search reads the rows that match, not every name. */
+  "DROP INDEX jobs_status;"
+  "CREATE INDEX jobs_status ON jobs (status, created_at, id);"
+  "CREATE TABLE job_counts ("
+  "  status INTEGER PRIMARY KEY,"
+  "  n INTEGER NOT NULL);"
+  "INSERT INTO job_counts (status, n) SELECT status, count(*) FROM jobs GROUP BY status;"
+  "CREATE TRIGGER job_counts_insert AFTER INSERT ON jobs BEGIN"
+  "  INSERT INTO job_counts (status, n) VALUES (NEW.status, 1)"
+  "    ON CONFLICT (status) DO UPDATE SET n = n + 1;"
+  "END;"
+  "CREATE TRIGGER job_counts_delete AFTER DELETE ON jobs BEGIN"
+  "  UPDATE job_counts SET n = n - 1 WHERE status = OLD.status;"
+  "END;"
+  "CREATE TRIGGER job_counts_update AFTER UPDATE OF status ON jobs"
+  "  WHEN OLD.status != NEW.status BEGIN"
+  "  UPDATE job_counts SET n = n - 1 WHERE status = OLD.status;"
+  "  INSERT INTO job_counts (status, n) VALUES (NEW.status, 1)"
+  "    ON CONFLICT (status) DO UPDATE SET n = n + 1;"
+  "END;"
+  "CREATE TABLE job_names ("
+  "  id INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,"
+  "  folded TEXT NOT NULL);"
+  "CREATE VIRTUAL TABLE job_names_fts USING fts5 ("
+  "  folded, content = 'job_names', content_rowid = 'id',"
+  "  tokenize = 'trigram case_sensitive 1');"
+  "CREATE TRIGGER job_names_insert AFTER INSERT ON job_names BEGIN"
+  "  INSERT INTO job_names_fts (rowid, folded) VALUES (NEW.id, NEW.folded);"
+  "END;"
+  "CREATE TRIGGER job_names_delete AFTER DELETE ON job_names BEGIN"
+  "  INSERT INTO job_names_fts (job_names_fts, rowid, folded) VALUES ('delete', OLD.id, OLD.folded);"
+  "END;"
+  "INSERT INTO job_names (id, folded) SELECT id, lp_casefold(name) FROM jobs;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LJD_STORE_SCHEMA_VERSION);
@@ -319,6 +359,19 @@ migrate (LjdStore  *self,
   return TRUE;
 }
 
+/* Jobs written by something else than this store (an import with the
+ * sqlite3 tool) have no folded name yet; they get one here, so a search
+ * finds them from the next start on. One anti-join on the primary keys. */
+static gboolean
+index_new_names (LjdStore  *self,
+                 GError   **error)
+{
+  return exec (self,
+               "INSERT INTO job_names (id, folded) SELECT id, lp_casefold(name) FROM jobs "
+               "WHERE id NOT IN (SELECT id FROM job_names)",
+               error);
+}
+
 LjdStore *
 ljd_store_open (const char  *path,
                 GError     **error)
@@ -359,7 +412,12 @@ ljd_store_open (const char  *path,
   if (!exec (self, "PRAGMA journal_mode = WAL", error) ||
       !exec (self, "PRAGMA synchronous = NORMAL", error) ||
       !exec (self, "PRAGMA foreign_keys = ON", error) ||
-      !migrate (self, error))
+      /* The list reads indexes of a year of jobs: let them stay in memory
+       * rather than be read again with a system call per page. */
+      !exec (self, "PRAGMA cache_size = -32768", error) ||
+      !exec (self, "PRAGMA mmap_size = 268435456", error) ||
+      !migrate (self, error) ||
+      !index_new_names (self, error))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;
@@ -551,6 +609,13 @@ ljd_store_revoke_tokens (LjdStore    *self,
   "id, name, status, created_by, cancelled_by, created_at, started_at, finished_at, " \
   "current_step, total_steps, epoch, total_epochs, gpu_type, pricing, hourly_rate, " \
   "estimate_min, estimate_max, preset, provider, config, error, cancel_reason, final_cost"
+/* The same, where the names table is joined in. */
+#define JOB_COLUMNS_OF_JOBS \
+  "jobs.id, jobs.name, jobs.status, jobs.created_by, jobs.cancelled_by, jobs.created_at, " \
+  "jobs.started_at, jobs.finished_at, jobs.current_step, jobs.total_steps, jobs.epoch, " \
+  "jobs.total_epochs, jobs.gpu_type, jobs.pricing, jobs.hourly_rate, jobs.estimate_min, " \
+  "jobs.estimate_max, jobs.preset, jobs.provider, jobs.config, jobs.error, " \
+  "jobs.cancel_reason, jobs.final_cost"
 
 static gboolean
 load_stages (LjdStore  *self,
@@ -709,6 +774,13 @@ ljd_store_insert_job (LjdStore    *self,
     return FALSE;
 
   lp_job_set_id (job, sqlite3_last_insert_rowid (self->db));
+
+  s = stmt (self, "INSERT INTO job_names (id, folded) VALUES (?, ?)");
+  sqlite3_bind_int64 (s, 1, lp_job_get_id (job));
+  sqlite3_bind_text (s, 2, g_utf8_casefold (lp_job_get_name (job), -1), -1, g_free);
+  if (!run_done (self, s, _("creating a job"), error))
+    return FALSE;
+
   return save_stages (self, job, error);
 }
 
@@ -806,22 +878,164 @@ collect_jobs (LjdStore      *self,
   return g_steal_pointer (&jobs);
 }
 
-/* The filter is bound, never spliced: the status set becomes a bit mask
- * tested with sqlite's bit operators, so one statement serves every filter. */
-#define JOB_FILTER \
-  "WHERE (?1 = 0 OR ((1 << status) & ?1) != 0) " \
-  "AND created_at >= ?2 " \
-  "AND (?3 IS NULL OR instr(lp_casefold(name), ?3) > 0) "
+/* Statements are cached by their text's address, so SQL put together at
+ * run time is interned: each distinct filter shape is prepared once. */
+static const char *
+intern_concat (const char *first,
+               ...)
+{
+  g_autoptr(GString) sql = g_string_new (first);
+  va_list args;
+  const char *part;
+
+  va_start (args, first);
+  while ((part = va_arg (args, const char *)) != NULL)
+    g_string_append (sql, part);
+  va_end (args);
+
+  return g_intern_string (sql->str);
+}
+
+/* "status IN (2, 3)" for a set of statuses, or NULL for all. Only the
+ * numbers of known statuses are written into SQL; every value a client
+ * sends is bound. The text is interned: statements are cached by it. */
+static const char *
+status_clause (guint status_mask)
+{
+  g_autoptr(GString) clause = NULL;
+
+  status_mask &= (1u << LP_N_JOB_STATUSES) - 1;
+  if (status_mask == 0)
+    return NULL;
+
+  clause = g_string_new ("status IN (");
+  for (guint i = 0; i < LP_N_JOB_STATUSES; i++)
+    if (status_mask & (1u << i))
+      g_string_append_printf (clause, "%s%u", clause->str[clause->len - 1] == '(' ? "" : ", ", i);
+  g_string_append_c (clause, ')');
+
+  return g_intern_string (clause->str);
+}
+
+/* A search shorter than a trigram cannot use the index: it reads the
+ * folded names (a narrow table) instead of every job. */
+static gboolean
+is_trigram_query (const char *folded)
+{
+  return g_utf8_strlen (folded, -1) >= 3;
+}
+
+/* One FTS5 phrase: the whole query, quotes doubled, matched as a substring. */
+static char *
+fts_phrase (const char *folded)
+{
+  g_autoptr(GString) phrase = g_string_new ("\"");
+
+  for (const char *p = folded; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (phrase, '"');
+      g_string_append_c (phrase, *p);
+    }
+  g_string_append_c (phrase, '"');
+
+  return g_string_free (g_steal_pointer (&phrase), FALSE);
+}
+
+/* Builds "FROM ... WHERE ..." for @filter. With a search, the matching
+ * names drive (@by_names) when they are few; when they are many the
+ * time-ordered index drives and the matches are a set looked into (the
+ * unary + keeps sqlite from looking each match up and sorting them all). */
+static const char *
+filter_sql (const LjdJobFilter *filter,
+            const char         *folded,
+            gboolean            by_names,
+            gboolean            for_count)
+{
+  g_autoptr(GString) sql = g_string_new (NULL);
+  const char *status = status_clause (filter->status_mask);
+  const char *and = "WHERE";
+
+  if (folded != NULL && by_names && for_count && status == NULL && filter->created_since <= 0)
+    {
+      /* Nothing to look up in the jobs themselves: for the count. */
+      g_string_append (sql, is_trigram_query (folded)
+                              ? "FROM job_names_fts WHERE job_names_fts MATCH ?3 "
+                              : "FROM job_names WHERE instr(folded, ?3) > 0 ");
+      return g_intern_string (sql->str);
+    }
+  else if (folded != NULL && by_names)
+    {
+      if (is_trigram_query (folded))
+        g_string_append (sql, "FROM job_names_fts CROSS JOIN jobs ON jobs.id = job_names_fts.rowid "
+                              "WHERE job_names_fts MATCH ?3 ");
+      else
+        g_string_append (sql, "FROM job_names CROSS JOIN jobs ON jobs.id = job_names.id "
+                              "WHERE instr(job_names.folded, ?3) > 0 ");
+      and = "AND";
+    }
+  else
+    {
+      g_string_append (sql, "FROM jobs ");
+      if (folded != NULL)
+        {
+          g_string_append (sql, is_trigram_query (folded)
+                                  ? "WHERE +jobs.id IN (SELECT rowid FROM job_names_fts WHERE job_names_fts MATCH ?3) "
+                                  : "WHERE +jobs.id IN (SELECT id FROM job_names WHERE instr(folded, ?3) > 0) ");
+          and = "AND";
+        }
+    }
+
+  if (status != NULL)
+    {
+      g_string_append_printf (sql, "%s jobs.%s ", and, status);
+      and = "AND";
+    }
+  if (filter->created_since > 0)
+    g_string_append_printf (sql, "%s jobs.created_at >= ?2 ", and);
+
+  return g_intern_string (sql->str);
+}
 
 static void
 bind_filter (sqlite3_stmt       *s,
              const LjdJobFilter *filter,
              const char         *folded)
 {
-  sqlite3_bind_int64 (s, 1, filter->status_mask);
-  sqlite3_bind_int64 (s, 2, filter->created_since);
-  bind_text (s, 3, folded);
+  if (filter->created_since > 0)
+    sqlite3_bind_int64 (s, 2, filter->created_since);
+  if (folded != NULL)
+    {
+      if (is_trigram_query (folded))
+        sqlite3_bind_text (s, 3, fts_phrase (folded), -1, g_free);
+      else
+        bind_text (s, 3, folded);
+    }
 }
+
+static gboolean
+count_from_table (LjdStore  *self,
+                  guint      status_mask,
+                  guint     *total,
+                  GError   **error)
+{
+  guint counts[LP_N_JOB_STATUSES];
+
+  if (!ljd_store_count_by_status (self, counts, error))
+    return FALSE;
+
+  *total = 0;
+  for (guint i = 0; i < LP_N_JOB_STATUSES; i++)
+    if (status_mask == 0 || (status_mask & (1u << i)))
+      *total += counts[i];
+
+  return TRUE;
+}
+
+/* Under this many matches the matching names lead and their jobs are
+ * sorted; above it, walking the time index and skipping non-matches
+ * reaches a page sooner than sorting every match. */
+#define FEW_MATCHES 2000
 
 GPtrArray *
 ljd_store_list_jobs (LjdStore            *self,
@@ -830,6 +1044,7 @@ ljd_store_list_jobs (LjdStore            *self,
                      GError             **error)
 {
   g_autofree char *folded = NULL;
+  const char *sql;
   sqlite3_stmt *s;
 
   g_return_val_if_fail (LJD_IS_STORE (self), NULL);
@@ -837,20 +1052,32 @@ ljd_store_list_jobs (LjdStore            *self,
   if (filter->query != NULL && filter->query[0] != '\0')
     folded = g_utf8_casefold (filter->query, -1);
 
-  s = stmt (self, "SELECT count(*) FROM jobs " JOB_FILTER);
-  bind_filter (s, filter, folded);
-  if (sqlite3_step (s) != SQLITE_ROW)
+  if (folded == NULL && filter->created_since <= 0)
     {
-      sqlite3_reset (s);
-      sql_error (self, error, _("counting jobs"));
-      return NULL;
+      if (!count_from_table (self, filter->status_mask, total, error))
+        return NULL;
     }
-  *total = (guint) sqlite3_column_int64 (s, 0);
-  sqlite3_reset (s);
+  else
+    {
+      s = stmt (self, intern_concat ("SELECT count(*) ", filter_sql (filter, folded, TRUE, TRUE), NULL));
+      bind_filter (s, filter, folded);
+      if (sqlite3_step (s) != SQLITE_ROW)
+        {
+          sqlite3_reset (s);
+          sql_error (self, error, _("counting jobs"));
+          return NULL;
+        }
+      *total = (guint) sqlite3_column_int64 (s, 0);
+      sqlite3_reset (s);
+    }
 
-  s = stmt (self,
-            "SELECT " JOB_COLUMNS " FROM jobs " JOB_FILTER
-            "ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5");
+  if (filter->offset >= *total)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+
+  sql = intern_concat ("SELECT " JOB_COLUMNS_OF_JOBS " ",
+                            filter_sql (filter, folded, folded != NULL && *total <= FEW_MATCHES, FALSE),
+                            "ORDER BY jobs.created_at DESC, jobs.id DESC LIMIT ?4 OFFSET ?5", NULL);
+  s = stmt (self, sql);
   bind_filter (s, filter, folded);
   sqlite3_bind_int64 (s, 4, filter->limit);
   sqlite3_bind_int64 (s, 5, filter->offset);
@@ -863,7 +1090,7 @@ ljd_store_count_by_status (LjdStore  *self,
                            guint      counts[],
                            GError   **error)
 {
-  sqlite3_stmt *s = stmt (self, "SELECT status, count(*) FROM jobs GROUP BY status");
+  sqlite3_stmt *s = stmt (self, "SELECT status, n FROM job_counts");
   int rc;
 
   for (guint i = 0; i < LP_N_JOB_STATUSES; i++)
@@ -872,9 +1099,10 @@ ljd_store_count_by_status (LjdStore  *self,
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
       int status = sqlite3_column_int (s, 0);
+      gint64 n = sqlite3_column_int64 (s, 1);
 
-      if (status >= 0 && status < LP_N_JOB_STATUSES)
-        counts[status] = (guint) sqlite3_column_int64 (s, 1);
+      if (status >= 0 && status < LP_N_JOB_STATUSES && n > 0)
+        counts[status] = (guint) MIN (n, G_MAXUINT);
     }
   sqlite3_reset (s);
 
@@ -889,13 +1117,42 @@ ljd_store_jobs_in_order (LjdStore  *self,
                          guint      status_mask,
                          GError   **error)
 {
-  sqlite3_stmt *s = stmt (self,
-                          "SELECT " JOB_COLUMNS " FROM jobs "
-                          "WHERE ((1 << status) & ?1) != 0 "
-                          "ORDER BY created_at ASC, id ASC");
+  const char *status = status_clause (status_mask);
+  sqlite3_stmt *s;
 
-  sqlite3_bind_int64 (s, 1, status_mask);
+  if (status == NULL)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+
+  s = stmt (self, intern_concat ("SELECT " JOB_COLUMNS " FROM jobs WHERE ", status,
+                                 " ORDER BY created_at ASC, id ASC", NULL));
   return collect_jobs (self, s, error);
+}
+
+/* 1 for the queued job created first, 0 for a job that is not queued: a
+ * count over the queued jobs' stretch of the status index up to this one. */
+gint64
+ljd_store_queue_position (LjdStore *self,
+                          LpJob    *job)
+{
+  sqlite3_stmt *s;
+  gint64 position = 0;
+
+  g_return_val_if_fail (LJD_IS_STORE (self), 0);
+
+  if (lp_job_get_status (job) != LP_JOB_STATUS_QUEUED)
+    return 0;
+
+  s = stmt (self,
+            "SELECT count(*) FROM jobs WHERE status = ?1 AND "
+            "(created_at < ?2 OR (created_at = ?2 AND id <= ?3))");
+  sqlite3_bind_int (s, 1, LP_JOB_STATUS_QUEUED);
+  sqlite3_bind_int64 (s, 2, lp_job_get_created_at (job));
+  sqlite3_bind_int64 (s, 3, lp_job_get_id (job));
+  if (sqlite3_step (s) == SQLITE_ROW)
+    position = sqlite3_column_int64 (s, 0);
+  sqlite3_reset (s);
+
+  return position;
 }
 
 gint64

@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (LjdStore, ljd_store, LJD, STORE, GObject)
 
-#define LJD_STORE_SCHEMA_VERSION 2
+#define LJD_STORE_SCHEMA_VERSION 3
 
 typedef struct
 {
@@ -76,6 +76,8 @@ gboolean    ljd_store_count_by_status    (LjdStore      *self,
 GPtrArray  *ljd_store_jobs_in_order      (LjdStore      *self,
                                           guint          status_mask,
                                           GError       **error);
+gint64      ljd_store_queue_position     (LjdStore      *self,
+                                          LpJob         *job);
 gboolean    ljd_store_delete_job         (LjdStore      *self,
                                           gint64         id,
                                           GError       **error);
