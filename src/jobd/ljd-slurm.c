@@ -44,6 +44,8 @@
 #include "lp-json.h"
 #include "ljd-log-follower.h"
 #include "ljd-slurm.h"
+#include "ljd-slurm-config.h"
+#include "ljd-slurm-token.h"
 #include "ljd-timeout.h"
 
 /* How often a job's state is read; LORA_SLURM_POLL_MS overrides it. A
@@ -67,11 +69,6 @@
 /* slurmrestd waits up to its MessageTimeout for slurmctld; a little more. */
 #define REQUEST_TIMEOUT_S 40
 #define COMMENT_PREFIX "lora-jobd job "
-#define MAX_TOKEN_BYTES (64 * 1024)
-
-static const char * const reserved_env[] = {
-  "LORA_JOB_ID", "LORA_WEBHOOK_URL", "LORA_WEBHOOK_SECRET", NULL
-};
 
 struct _LjdSlurm
 {
@@ -80,7 +77,6 @@ struct _LjdSlurm
   LjdService         *service;      /* weak: the service owns its providers */
   char               *url;          /* slurmrestd's base URL, no trailing slash */
   char               *user;         /* X-SLURM-USER-NAME; NULL: the token's */
-  char               *token_path;
   LjdSlurmApiVersion  api;
   char               *public_url;
   GMainContext       *context;
@@ -93,16 +89,7 @@ struct _LjdSlurm
   guint               grace_ms;
   guint               retry_limit_ms;
 
-  /* The token, as last read from its file */
-  char               *token;
-  char               *token_user;
-  char               *token_problem;   /* why there is none; NULL when there is one */
-  gint64              token_expiry;    /* seconds since the epoch; 0: not known */
-  gint64              token_mtime;
-  gint64              token_size;
-  guint64             token_inode;
-  gboolean            token_stat_ok;
-  guint               token_generation;
+  LjdSlurmToken      *token;        /* as last read from its file */
   /* The generation Slurm refused; 0: none */
   guint               refused_generation;
 };
@@ -138,155 +125,14 @@ env_ms (const char *name,
   return fallback;
 }
 
-/* Whatever slurmrestd or the network says goes into events and job
- * errors; the token must never be among it. */
-static char *
-redact (LjdSlurm   *self,
-        const char *text)
-{
-  g_auto(GStrv) parts = NULL;
-
-  if (text == NULL || self->token == NULL || strlen (self->token) < 8 || strstr (text, self->token) == NULL)
-    return g_strdup (text);
-
-  parts = g_strsplit (text, self->token, -1);
-  return g_strjoinv ("[redacted]", parts);
-}
-
-/* The token */
-
-static void
-forget_token (LjdSlurm *self)
-{
-  if (self->token != NULL)
-    memset (self->token, 0, strlen (self->token));
-  g_clear_pointer (&self->token, g_free);
-  g_clear_pointer (&self->token_user, g_free);
-  self->token_expiry = 0;
-}
-
-/* Reads the token file again when it changed (another inode: replaced by
- * a rename; another size or time: rewritten). Returns TRUE when there is
- * a token to send. */
-static gboolean
-refresh_token (LjdSlurm *self)
-{
-  GStatBuf st;
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-  gsize len = 0;
-  gint64 mtime;
-
-  if (g_stat (self->token_path, &st) != 0)
-    {
-      int saved = errno;
-
-      if (self->token_stat_ok || self->token_problem == NULL)
-        {
-          g_free (self->token_problem);
-          self->token_problem = g_strdup_printf (_("cannot read the token file %s: %s"),
-                                                 self->token_path, g_strerror (saved));
-          self->token_generation++;
-        }
-      self->token_stat_ok = FALSE;
-      forget_token (self);
-      return FALSE;
-    }
-
-#ifdef __linux__
-  mtime = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
-#else
-  mtime = (gint64) st.st_mtime * G_USEC_PER_SEC;
-#endif
-
-  if (self->token_stat_ok && mtime == self->token_mtime && (gint64) st.st_size == self->token_size &&
-      (guint64) st.st_ino == self->token_inode)
-    return self->token != NULL;
-
-  self->token_stat_ok = TRUE;
-  self->token_mtime = mtime;
-  self->token_size = st.st_size;
-  self->token_inode = st.st_ino;
-  self->token_generation++;
-  forget_token (self);
-  g_clear_pointer (&self->token_problem, g_free);
-
-  if (st.st_size > MAX_TOKEN_BYTES)
-    {
-      self->token_problem = g_strdup_printf (_("the token file %s is too large to hold a token"),
-                                             self->token_path);
-      return FALSE;
-    }
-
-  if (!g_file_get_contents (self->token_path, &contents, &len, &error))
-    {
-      self->token_problem = g_strdup_printf (_("cannot read the token file %s: %s"),
-                                             self->token_path, error->message);
-      return FALSE;
-    }
-
-  /* `scontrol token` prints SLURM_JWT=…; the bare token is fine too. */
-  g_strstrip (contents);
-  {
-    const char *token = g_str_has_prefix (contents, "SLURM_JWT=") ? contents + strlen ("SLURM_JWT=") : contents;
-
-    if (*token == '\0' || strpbrk (token, " \t\r\n") != NULL)
-      {
-        self->token_problem = g_strdup_printf (_("the token file %s does not hold one token"),
-                                               self->token_path);
-        memset (contents, 0, len);
-        return FALSE;
-      }
-
-    self->token = g_strdup (token);
-  }
-  memset (contents, 0, len);
-
-  self->token_expiry = ljd_slurm_token_expiry (self->token);
-  self->token_user = ljd_slurm_token_user (self->token);
-  return TRUE;
-}
-
-/* As slurmctld judges it (auth/jwt: "exp" < now, in whole seconds). */
-static gboolean
-token_expired (LjdSlurm *self)
-{
-  return self->token_expiry > 0 && self->token_expiry < g_get_real_time () / G_USEC_PER_SEC;
-}
-
 static const char *
 user_name (LjdSlurm *self)
 {
   if (self->user != NULL)
     return self->user;
-  if (self->token_user != NULL)
-    return self->token_user;
+  if (ljd_slurm_token_get_user (self->token) != NULL)
+    return ljd_slurm_token_get_user (self->token);
   return g_get_user_name ();
-}
-
-/* A sentence for people on why Slurm does not take the token. */
-static char *
-auth_problem (LjdSlurm   *self,
-              const char *detail)
-{
-  g_autofree char *how = NULL;
-
-  how = g_strdup_printf (_("Renew it: run “scontrol token username=%s lifespan=SECONDS” on the cluster "
-                           "and write the token to %s; the service reads the file again when it changes"),
-                         user_name (self), self->token_path);
-
-  if (self->token == NULL)
-    return g_strdup_printf (_("The service has no Slurm token: %s. %s"), self->token_problem, how);
-
-  if (token_expired (self))
-    {
-      g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (self->token_expiry);
-      g_autofree char *at = g_date_time_format (when, "%Y-%m-%d %H:%M:%S UTC");
-
-      return g_strdup_printf (_("Slurm refused the service's token: it expired at %s. %s"), at, how);
-    }
-
-  return g_strdup_printf (_("Slurm refused the service's token (%s). %s"), detail ? detail : "", how);
 }
 
 /* Runs */
@@ -501,274 +347,6 @@ state_load (LjdSlurm   *self,
   return state->nonce != NULL || state->slurm_id > 0;
 }
 
-/* The job's config */
-
-typedef struct
-{
-  const char *script;
-  GStrv       argv;
-  const char *cwd;
-  const char *partition;
-  const char *account;
-  const char *qos;
-  gint64      gpus;
-  gint64      cpus;
-  gint64      memory_mb;
-  gint64      time_limit_min;
-  GStrv       env_names;
-  GStrv       env_values;
-} SlurmConfig;
-
-static void
-slurm_config_clear (SlurmConfig *config)
-{
-  g_clear_pointer (&config->argv, g_strfreev);
-  g_clear_pointer (&config->env_names, g_strfreev);
-  g_clear_pointer (&config->env_values, g_strfreev);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SlurmConfig, slurm_config_clear)
-
-static const char * const config_keys[] = {
-  "argv", "script", "cwd", "env", "partition", "gpus", "cpus", "memory_mb", "time_limit_min",
-  "account", "qos", NULL
-};
-
-static gboolean
-node_is_string (JsonNode *node)
-{
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-         json_node_get_value_type (node) == G_TYPE_STRING;
-}
-
-static gboolean
-present (JsonObject *config,
-         const char *member)
-{
-  JsonNode *node = json_object_get_member (config, member);
-
-  return node != NULL && !JSON_NODE_HOLDS_NULL (node);
-}
-
-static gboolean
-get_count (JsonObject  *config,
-           const char  *member,
-           gint64       min,
-           gint64       max,
-           gint64      *value,
-           GError     **error)
-{
-  JsonNode *node = json_object_get_member (config, member);
-
-  *value = 0;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return ljd_service_invalid (error, _("“%s” must be a whole number from %lld to %lld"),
-                                member, (long long) min, (long long) max);
-
-  *value = json_node_get_int (node);
-  if (*value < min || *value > max)
-    return ljd_service_invalid (error, _("“%s” must be a whole number from %lld to %lld"),
-                                member, (long long) min, (long long) max);
-
-  return TRUE;
-}
-
-/* Partition, account and QOS names as Slurm takes them: letters, digits,
- * "_", "-" and "."; a partition may be a list ("gpu,debug"). */
-static gboolean
-get_slurm_name (JsonObject  *config,
-                const char  *member,
-                gboolean     list,
-                const char **value,
-                GError     **error)
-{
-  JsonNode *node = json_object_get_member (config, member);
-  const char *name;
-
-  *value = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-
-  if (!node_is_string (node))
-    return ljd_service_invalid (error, _("“%s” must be a string"), member);
-
-  name = json_node_get_string (node);
-  if (*name == '\0' || strlen (name) > 200)
-    return ljd_service_invalid (error, _("“%s” must be 1 to 200 characters"), member);
-
-  for (const char *p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-' && *p != '.' && !(list && *p == ','))
-      return ljd_service_invalid (error, _("“%s” must be a Slurm name (letters, digits, “_”, “-” and “.”), not “%s”"),
-                                  member, name);
-
-  if (list && (name[0] == ',' || name[strlen (name) - 1] == ',' || strstr (name, ",,") != NULL))
-    return ljd_service_invalid (error, _("“%s” must be a name or a list of names separated by commas, not “%s”"),
-                                member, name);
-
-  *value = name;
-  return TRUE;
-}
-
-static gboolean
-env_name_is_valid (const char *name)
-{
-  if (name[0] == '\0' || g_ascii_isdigit (name[0]))
-    return FALSE;
-
-  for (const char *p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_')
-      return FALSE;
-
-  return TRUE;
-}
-
-/* Read strictly: the config becomes a batch job on the team's cluster.
- * @config borrows from @object. */
-static gboolean
-slurm_config_parse (JsonObject   *object,
-                    SlurmConfig  *config,
-                    GError      **error)
-{
-  g_autoptr(GList) members = NULL;
-  JsonNode *node;
-
-  memset (config, 0, sizeof *config);
-
-  members = json_object_get_members (object);
-  for (const GList *l = members; l; l = l->next)
-    if (!g_strv_contains (config_keys, l->data) && !ljd_log_follower_is_config_key (l->data))
-      {
-        g_autofree char *list = g_strjoinv (", ", (char **) config_keys);
-        return ljd_service_invalid (error, _("unknown key “%s” (the slurm provider takes %s)"),
-                                    (const char *) l->data, list);
-      }
-
-  if (present (object, "argv") == present (object, "script"))
-    return ljd_service_invalid (error, _("give either “argv” (the command to run, as an array of strings) "
-                                         "or “script” (a batch script), not both or neither"));
-
-  if ((node = json_object_get_member (object, "argv")) != NULL && !JSON_NODE_HOLDS_NULL (node))
-    {
-      g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
-      JsonArray *array;
-
-      if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (array = json_node_get_array (node)) == 0)
-        return ljd_service_invalid (error, _("“argv” must be a non-empty array of strings"));
-
-      for (guint i = 0; i < json_array_get_length (array); i++)
-        {
-          JsonNode *item = json_array_get_element (array, i);
-
-          if (!node_is_string (item))
-            return ljd_service_invalid (error, _("“argv” must be an array of strings; item %u is not a string"), i);
-          if (strchr (json_node_get_string (item), '\n') != NULL && i == 0)
-            return ljd_service_invalid (error, _("“argv” must start with the program to run"));
-          g_strv_builder_add (argv, json_node_get_string (item));
-        }
-      config->argv = g_strv_builder_end (argv);
-      if (config->argv[0][0] == '\0')
-        return ljd_service_invalid (error, _("“argv” must start with the program to run, not an empty string"));
-    }
-  else
-    {
-      node = json_object_get_member (object, "script");
-      if (!node_is_string (node))
-        return ljd_service_invalid (error, _("“script” must be a string: the batch script's text"));
-      config->script = json_node_get_string (node);
-      /* Slurm runs the script with the interpreter its first line names. */
-      if (!g_str_has_prefix (config->script, "#!"))
-        return ljd_service_invalid (error, _("“script” must start with “#!” and its interpreter, "
-                                             "for example “#!/bin/bash”"));
-    }
-
-  node = json_object_get_member (object, "cwd");
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return ljd_service_invalid (error, _("“cwd” is required: the folder on the cluster's shared file system "
-                                         "that the job runs in and writes its output to"));
-  if (!node_is_string (node))
-    return ljd_service_invalid (error, _("“cwd” must be a string"));
-  config->cwd = json_node_get_string (node);
-  if (!g_path_is_absolute (config->cwd) || strlen (config->cwd) > 4000 || strpbrk (config->cwd, "\n\r%") != NULL)
-    return ljd_service_invalid (error, _("“cwd” must be an absolute path without “%%” or line breaks, not “%s”"),
-                                config->cwd);
-
-  if ((node = json_object_get_member (object, "env")) != NULL && !JSON_NODE_HOLDS_NULL (node))
-    {
-      g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
-      g_autoptr(GStrvBuilder) values = g_strv_builder_new ();
-      g_autoptr(GList) env_members = NULL;
-      JsonObject *env;
-
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        return ljd_service_invalid (error, _("“env” must be an object of strings"));
-      env = json_node_get_object (node);
-      env_members = json_object_get_members (env);
-
-      for (const GList *l = env_members; l; l = l->next)
-        {
-          const char *name = l->data;
-          JsonNode *value = json_object_get_member (env, name);
-
-          if (!env_name_is_valid (name))
-            return ljd_service_invalid (error, _("“env” has an invalid variable name “%s” (letters, digits and “_”)"),
-                                        name);
-          if (g_strv_contains (reserved_env, name))
-            return ljd_service_invalid (error, _("“env” must not set %s, which the service sets"), name);
-          /* Slurm's own, which it sets on the node. */
-          if (g_str_has_prefix (name, "SLURM_"))
-            return ljd_service_invalid (error, _("“env” must not set %s: names starting with SLURM_ are Slurm's"),
-                                        name);
-          if (!node_is_string (value))
-            return ljd_service_invalid (error, _("“env” must be an object of strings; “%s” is not a string"), name);
-
-          g_strv_builder_add (names, name);
-          g_strv_builder_add (values, json_node_get_string (value));
-        }
-
-      config->env_names = g_strv_builder_end (names);
-      config->env_values = g_strv_builder_end (values);
-    }
-
-  if (!get_slurm_name (object, "partition", TRUE, &config->partition, error) ||
-      !get_slurm_name (object, "account", FALSE, &config->account, error) ||
-      !get_slurm_name (object, "qos", FALSE, &config->qos, error) ||
-      !get_count (object, "gpus", 0, 4096, &config->gpus, error) ||
-      !get_count (object, "cpus", 1, 1000000, &config->cpus, error) ||
-      !get_count (object, "memory_mb", 1, G_GINT64_CONSTANT (1) << 40, &config->memory_mb, error) ||
-      /* a year */
-      !get_count (object, "time_limit_min", 1, 525600, &config->time_limit_min, error))
-    return FALSE;
-
-  /* The follower's own keys (how to read the output). */
-  return ljd_log_follower_check_config (object, error);
-}
-
-/* The batch script: the job's own, or one that runs argv without any
- * shell reading of it. */
-static char *
-batch_script (const SlurmConfig *config,
-              gint64             job_id)
-{
-  g_autoptr(GString) script = NULL;
-
-  if (config->script != NULL)
-    return g_strdup (config->script);
-
-  script = g_string_new ("#!/bin/sh\n");
-  g_string_append_printf (script, "# lora-jobd job %" G_GINT64_FORMAT "\nexec", job_id);
-  for (guint i = 0; config->argv[i] != NULL; i++)
-    {
-      g_autofree char *quoted = g_shell_quote (config->argv[i]);
-      g_string_append_printf (script, " %s", quoted);
-    }
-  g_string_append_c (script, '\n');
-
-  return g_string_free (g_steal_pointer (&script), FALSE);
-}
-
 static char *
 webhook_url (LjdSlurm *self,
              gint64    job_id)
@@ -777,15 +355,6 @@ webhook_url (LjdSlurm *self,
     return g_strdup_printf ("%s/api/training/jobs/%" G_GINT64_FORMAT "/webhook", self->public_url, job_id);
 
   return ljd_service_get_webhook_url (self->service, job_id);
-}
-
-static char *
-output_pattern (const SlurmConfig *config,
-                gint64             job_id)
-{
-  g_autofree char *name = g_strdup_printf ("lora-job-%" G_GINT64_FORMAT "-%%j.out", job_id);
-
-  return g_build_filename (config->cwd, name, NULL);
 }
 
 static char *
@@ -848,18 +417,18 @@ api_cb (GObject      *object,
       if (reply.kind != LJD_SLURM_REPLY_OK)
         {
           g_autofree char *text = ljd_slurm_api_describe_errors (self->api, reply.status, reply.object);
-          reply.problem = redact (self, text);
+          reply.problem = ljd_slurm_token_redact (self->token, text);
         }
     }
   else
     {
-      g_autofree char *message = redact (self, error ? error->message : _("no answer"));
+      g_autofree char *message = ljd_slurm_token_redact (self->token, error ? error->message : _("no answer"));
       reply.problem = g_strdup_printf (_("no answer from slurmrestd at %s: %s"), self->url, message);
     }
 
   /* 22.05 says only "Unspecified error" when slurmctld refuses a token,
    * which an expired one is known to be. */
-  if (reply.kind == LJD_SLURM_REPLY_TRANSIENT && reply.status != 0 && token_expired (self))
+  if (reply.kind == LJD_SLURM_REPLY_TRANSIENT && reply.status != 0 && ljd_slurm_token_is_expired (self->token))
     reply.kind = LJD_SLURM_REPLY_AUTH;
 
   call->func (self, &reply, call->user_data);
@@ -897,8 +466,8 @@ api_send (LjdSlurm   *self,
   headers = soup_message_get_request_headers (msg);
   soup_message_headers_replace (headers, "Accept", "application/json");
   soup_message_headers_replace (headers, "X-SLURM-USER-NAME", user_name (self));
-  if (self->token != NULL)
-    soup_message_headers_replace (headers, "X-SLURM-USER-TOKEN", self->token);
+  if (ljd_slurm_token_get_value (self->token) != NULL)
+    soup_message_headers_replace (headers, "X-SLURM-USER-TOKEN", ljd_slurm_token_get_value (self->token));
   if (body != NULL)
     {
       g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
@@ -1017,7 +586,7 @@ run_recovered (SlurmRun *run)
       run->auth_warned_generation = 0;
     }
 
-  if (self->refused_generation == self->token_generation)
+  if (self->refused_generation == ljd_slurm_token_get_generation (self->token))
     self->refused_generation = 0;
 
   run->outage_warned = FALSE;
@@ -1108,17 +677,17 @@ run_auth (SlurmRun   *run,
 {
   LjdSlurm *self = run->slurm;
 
-  if (!run_may_wait (run, detail ? detail : self->token_problem))
+  if (!run_may_wait (run, detail ? detail : ljd_slurm_token_get_problem (self->token)))
     return;
 
-  self->refused_generation = self->token_generation;
-  if (run->auth_warned_generation != self->token_generation)
+  self->refused_generation = ljd_slurm_token_get_generation (self->token);
+  if (run->auth_warned_generation != ljd_slurm_token_get_generation (self->token))
     {
-      g_autofree char *message = auth_problem (self, detail);
+      g_autofree char *message = ljd_slurm_token_describe_refusal (self->token, user_name (self), detail);
 
       add_event (run, LP_EVENT_ERROR, message, NULL, NULL);
       g_message ("Job %" G_GINT64_FORMAT ": %s", run->job_id, message);
-      run->auth_warned_generation = self->token_generation;
+      run->auth_warned_generation = ljd_slurm_token_get_generation (self->token);
     }
 
   /* The same token again only now and then (a clock set right, a key
@@ -1136,7 +705,7 @@ run_fail_job (SlurmRun   *run,
 {
   LjdSlurm *self = run->slurm;
   gint64 id = run->job_id;
-  g_autofree char *redacted = redact (self, message);
+  g_autofree char *redacted = ljd_slurm_token_redact (self->token, message);
 
   g_message ("Slurm provider: job %" G_GINT64_FORMAT " failed: %s", id, redacted);
   run->ended = TRUE;
@@ -1278,11 +847,11 @@ run_started (SlurmRun              *run,
   if (run->output == NULL)
     {
       /* The pattern the service gave, with what Slurm now says. */
-      g_auto(SlurmConfig) config = { 0 };
+      g_auto(LjdSlurmConfig) config = { 0 };
       g_autofree char *pattern = NULL;
 
-      if (slurm_config_parse (run->config, &config, NULL))
-        pattern = output_pattern (&config, run->job_id);
+      if (ljd_slurm_config_parse (run->config, &config, NULL))
+        pattern = ljd_slurm_config_output_pattern (&config, run->job_id);
       run->output = ljd_slurm_expand_output_path (pattern ? pattern : info->standard_output, info);
     }
 
@@ -1658,7 +1227,7 @@ static void
 send_submit (SlurmRun *run)
 {
   LjdSlurm *self = run->slurm;
-  g_auto(SlurmConfig) config = { 0 };
+  g_auto(LjdSlurmConfig) config = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GPtrArray) values = g_ptr_array_new ();
@@ -1671,7 +1240,7 @@ send_submit (SlurmRun *run)
   LjdSlurmSubmit submit = { 0 };
   gboolean unbuffered_set = FALSE;
 
-  if (!slurm_config_parse (run->config, &config, &error))
+  if (!ljd_slurm_config_parse (run->config, &config, &error))
     {
       g_autofree char *message = g_strdup_printf (_("The slurm provider cannot submit this job: %s"), error->message);
       run_fail_job (run, message);
@@ -1681,8 +1250,8 @@ send_submit (SlurmRun *run)
   url = webhook_url (self, run->job_id);
   id = g_strdup_printf ("%" G_GINT64_FORMAT, run->job_id);
   comment = comment_for (run);
-  pattern = output_pattern (&config, run->job_id);
-  script = batch_script (&config, run->job_id);
+  pattern = ljd_slurm_config_output_pattern (&config, run->job_id);
+  script = ljd_slurm_config_batch_script (&config, run->job_id);
 
   /* The batch job's whole environment: the job's own and the service's
    * three, nothing of the service's own environment (its secrets). */
@@ -1871,14 +1440,14 @@ run_step (SlurmRun *run)
 
   ljd_source_clear (&run->timer);
 
-  if (!refresh_token (self))
+  if (!ljd_slurm_token_refresh (self->token))
     {
       run_auth (run, NULL);
       return;
     }
 
-  if (self->refused_generation != 0 && self->refused_generation == self->token_generation &&
-      run->auth_warned_generation == self->token_generation && now < run->auth_retry_at)
+  if (self->refused_generation != 0 && self->refused_generation == ljd_slurm_token_get_generation (self->token) &&
+      run->auth_warned_generation == ljd_slurm_token_get_generation (self->token) && now < run->auth_retry_at)
     {
       run_schedule (run, MIN ((guint) ((run->auth_retry_at - now) / 1000) + 1, self->poll_ms));
       return;
@@ -1991,11 +1560,9 @@ ljd_slurm_finalize (GObject *object)
   g_clear_pointer (&self->runs, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
-  forget_token (self);
-  g_clear_pointer (&self->token_problem, g_free);
+  g_clear_object (&self->token);
   g_clear_pointer (&self->url, g_free);
   g_clear_pointer (&self->user, g_free);
-  g_clear_pointer (&self->token_path, g_free);
   g_clear_pointer (&self->public_url, g_free);
 
   G_OBJECT_CLASS (ljd_slurm_parent_class)->finalize (object);
@@ -2026,7 +1593,7 @@ ljd_slurm_get_property (GObject    *object,
     case PROP_SERVICE: g_value_set_object (value, self->service); break;
     case PROP_URL: g_value_set_string (value, self->url); break;
     case PROP_USER: g_value_set_string (value, self->user); break;
-    case PROP_TOKEN_FILE: g_value_set_string (value, self->token_path); break;
+    case PROP_TOKEN_FILE: g_value_set_string (value, ljd_slurm_token_get_path (self->token)); break;
     case PROP_PUBLIC_URL: g_value_set_string (value, self->public_url); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2045,7 +1612,7 @@ ljd_slurm_set_property (GObject      *object,
     case PROP_SERVICE: self->service = g_value_get_object (value); break;
     case PROP_URL: self->url = without_trailing_slash (g_value_get_string (value)); break;
     case PROP_USER: self->user = g_value_dup_string (value); break;
-    case PROP_TOKEN_FILE: self->token_path = g_value_dup_string (value); break;
+    case PROP_TOKEN_FILE: self->token = ljd_slurm_token_new (g_value_get_string (value)); break;
     case PROP_PUBLIC_URL: self->public_url = without_trailing_slash (g_value_get_string (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2178,9 +1745,10 @@ ljd_slurm_new (LjdService          *service,
                        NULL);
   self->api = api;
 
-  if (!refresh_token (self))
+  if (!ljd_slurm_token_refresh (self->token))
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "--slurm-token-file: %s", self->token_problem);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "--slurm-token-file: %s",
+                   ljd_slurm_token_get_problem (self->token));
       return NULL;
     }
 
@@ -2207,9 +1775,9 @@ ljd_slurm_validate_config (LjdProvider  *provider,
                            LpJob        *job,
                            GError      **error)
 {
-  g_auto(SlurmConfig) config = { 0 };
+  g_auto(LjdSlurmConfig) config = { 0 };
 
-  return slurm_config_parse (lp_job_get_config (job), &config, error);
+  return ljd_slurm_config_parse (lp_job_get_config (job), &config, error);
 }
 
 static void
@@ -2343,7 +1911,7 @@ ljd_slurm_forget (LjdProvider *provider,
    * must not outlive it: Slurm's cancel, once, without a grace period. */
   job = ljd_store_get_job (ljd_service_get_store (self->service), job_id, NULL);
   if (job != NULL && lp_job_get_status (job) == LP_JOB_STATUS_CANCELLING &&
-      state_load (self, job_id, &state) && state.slurm_id > 0 && refresh_token (self))
+      state_load (self, job_id, &state) && state.slurm_id > 0 && ljd_slurm_token_refresh (self->token))
     {
       g_autofree char *path = ljd_slurm_api_signal_path (self->api, state.slurm_id, NULL);
       gint64 *ids = g_new (gint64, 2);
