@@ -798,6 +798,8 @@ test_list_indexed (Fixture       *f,
     guint total = 0;
     g_autoptr(GPtrArray) jobs = ljd_store_list_jobs (f->store, &filter, &total, &error);
 
+    g_assert_no_error (error);
+    g_assert_cmpuint (jobs->len, ==, 1);
     g_assert_cmpuint (total, ==, 1);
     g_assert_true (ljd_store_count_by_status (f->store, counts, &error));
     g_assert_cmpuint (counts[LP_JOB_STATUS_COMPLETED], ==, expected_counts[LP_JOB_STATUS_COMPLETED] + 1);
