@@ -1051,9 +1051,10 @@ cost_warnings_due (LjdService *self,
   *cost = to_cents (*cost);
   *projected = to_cents (*projected);
 
-  if (*projected > max && !(raised & warning_bit (WARNING_PROJECTED_OVER)))
+  /* The app's cost level uses the same rule (lp-calc.c). */
+  if (lp_cost_over_estimate (*projected, max) && !(raised & warning_bit (WARNING_PROJECTED_OVER)))
     due |= warning_bit (WARNING_PROJECTED_OVER);
-  if (*cost > max && !(raised & warning_bit (WARNING_SPEND_OVER)))
+  if (lp_cost_over_estimate (*cost, max) && !(raised & warning_bit (WARNING_SPEND_OVER)))
     due |= warning_bit (WARNING_SPEND_OVER);
 
   return due;

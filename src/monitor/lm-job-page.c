@@ -162,12 +162,14 @@ update_ticking (LmJobPage *self)
    * was already over when opened shows it, but is not news. */
   if (lp_job_has_estimate (job) && lp_job_status_is_active (lp_job_get_status (job)))
     {
-      if (lp_cost_level (spend, lp_job_get_estimate_min (job)) != LP_COST_LEVEL_OVER)
+      if (!lp_cost_over_estimate (spend, lp_job_get_estimate_max (job)))
         self->seen_under_estimate = TRUE;
       else if (self->seen_under_estimate && !self->over_announced)
         {
           g_autofree char *money = lp_format_money (spend);
-          g_autofree char *estimate = lp_format_money (lp_job_get_estimate_min (job));
+          g_autofree char *estimate = lp_format_estimate_range (lp_job_get_estimate_min (job),
+                                                                lp_job_get_estimate_max (job));
+          /* Translators: e.g. "Support Bot passed its cost estimate: $55.10 spent, estimate $45-55" */
           g_autofree char *text = g_strdup_printf (_("%s passed its cost estimate: %s spent, estimate %s"),
                                                    lp_job_get_name (job), money, estimate);
 
