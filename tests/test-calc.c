@@ -75,18 +75,31 @@ test_estimate_percent (void)
   g_assert_cmpfloat (lp_estimate_percent (22.18, NAN), ==, 0.0);
 }
 
+/* The brief's numbers: a $45-55 estimate, $22.18 spent, $47.32 projected;
+ * "Cost exceeding estimate" once the spend is over $55 (issue 13: the
+ * service and the app had two rules). */
 static void
 test_cost_level (void)
 {
-  g_assert_cmpint (lp_cost_level (22.18, 45.0), ==, LP_COST_LEVEL_OK);
-  g_assert_cmpint (lp_cost_level (35.99, 45.0), ==, LP_COST_LEVEL_OK);
-  g_assert_cmpint (lp_cost_level (36.0, 45.0), ==, LP_COST_LEVEL_WARNING);
-  g_assert_cmpint (lp_cost_level (40.0, 45.0), ==, LP_COST_LEVEL_WARNING);
-  g_assert_cmpint (lp_cost_level (45.0, 45.0), ==, LP_COST_LEVEL_WARNING);
-  g_assert_cmpint (lp_cost_level (45.01, 45.0), ==, LP_COST_LEVEL_OVER);
-  g_assert_cmpint (lp_cost_level (54.0, 45.0), ==, LP_COST_LEVEL_OVER);
-  g_assert_cmpint (lp_cost_level (1000.0, 0.0), ==, LP_COST_LEVEL_OK);
-  g_assert_cmpint (lp_cost_level (1000.0, -3.0), ==, LP_COST_LEVEL_OK);
+  g_assert_false (lp_cost_over_estimate (54.0, 55.0));
+  g_assert_false (lp_cost_over_estimate (55.0, 55.0));
+  g_assert_true (lp_cost_over_estimate (55.01, 55.0));
+  g_assert_false (lp_cost_over_estimate (1000.0, 0.0));
+  g_assert_false (lp_cost_over_estimate (1000.0, NAN));
+  g_assert_false (lp_cost_over_estimate (NAN, 55.0));
+
+  g_assert_cmpint (lp_cost_level (22.18, 47.32, 55.0), ==, LP_COST_LEVEL_OK);
+  g_assert_cmpint (lp_cost_level (43.99, 47.32, 55.0), ==, LP_COST_LEVEL_OK);
+  g_assert_cmpint (lp_cost_level (44.0, 47.32, 55.0), ==, LP_COST_LEVEL_WARNING);
+  /* Above the lower estimate is still within the range. */
+  g_assert_cmpint (lp_cost_level (45.01, 50.0, 55.0), ==, LP_COST_LEVEL_WARNING);
+  g_assert_cmpint (lp_cost_level (54.0, 54.0, 55.0), ==, LP_COST_LEVEL_WARNING);
+  g_assert_cmpint (lp_cost_level (55.0, 55.0, 55.0), ==, LP_COST_LEVEL_WARNING);
+  g_assert_cmpint (lp_cost_level (55.01, 55.01, 55.0), ==, LP_COST_LEVEL_OVER);
+  /* A projection over the estimate is a risk, not yet an overrun. */
+  g_assert_cmpint (lp_cost_level (22.18, 58.20, 55.0), ==, LP_COST_LEVEL_WARNING);
+  g_assert_cmpint (lp_cost_level (1000.0, 1000.0, 0.0), ==, LP_COST_LEVEL_OK);
+  g_assert_cmpint (lp_cost_level (1000.0, 1000.0, -3.0), ==, LP_COST_LEVEL_OK);
 }
 
 static void

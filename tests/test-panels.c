@@ -39,22 +39,41 @@ test_cost_levels (void)
   g_assert_cmpstr (lm_cost_tracker_get_level_class (tracker), ==, "cost-ok");
   g_assert_null (lm_cost_tracker_get_warning_text (tracker));
 
+  /* One rule with the service (issue 13): yellow from 80% of the upper
+   * estimate, red only above it. */
   lm_cost_tracker_update (tracker, job, 40);
+  g_assert_cmpstr (lm_cost_tracker_get_level_class (tracker), ==, "cost-ok");
+  lm_cost_tracker_update (tracker, job, 44);
   g_assert_cmpstr (lm_cost_tracker_get_level_class (tracker), ==, "cost-warning");
   g_assert_null (lm_cost_tracker_get_warning_text (tracker));
 
   lm_cost_tracker_update (tracker, job, 54);
+  g_assert_cmpstr (lm_cost_tracker_get_estimate_text (tracker), ==, "120% of $45-55 estimate");
+  g_assert_cmpstr (lm_cost_tracker_get_level_class (tracker), ==, "cost-warning");
+  g_assert_null (lm_cost_tracker_get_warning_text (tracker));
+
+  lm_cost_tracker_update (tracker, job, 56);
   g_assert_cmpstr (lm_cost_tracker_get_level_class (tracker), ==, "cost-over");
   g_assert_cmpstr (lm_cost_tracker_get_warning_text (tracker), ==,
-                   "Cost exceeding estimate: $54 vs $45-55 estimated");
+                   "Cost exceeding estimate: $56 vs $45-55 estimated");
 
-  /* Just over the lower bound, cents keep the warning honest. */
+  /* A projection over the estimate puts the spend at risk. */
+  {
+    g_autoptr(LpJob) risky = job_with_estimate (45, 55);
+
+    lp_job_set_projected_cost (risky, 58.20);
+    lm_cost_tracker_update (tracker, risky, 22.18);
+    g_assert_cmpstr (lm_cost_tracker_get_level_class (tracker), ==, "cost-warning");
+    g_assert_null (lm_cost_tracker_get_warning_text (tracker));
+  }
+
+  /* Just over the upper bound, cents keep the warning honest. */
   {
     g_autoptr(LpJob) small = job_with_estimate (11, 14);
 
-    lm_cost_tracker_update (tracker, small, 11.24);
+    lm_cost_tracker_update (tracker, small, 14.24);
     g_assert_cmpstr (lm_cost_tracker_get_warning_text (tracker), ==,
-                     "Cost exceeding estimate: $11.24 vs $11-14 estimated");
+                     "Cost exceeding estimate: $14.24 vs $11-14 estimated");
   }
 
   /* Without an estimate there is nothing to exceed. */

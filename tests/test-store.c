@@ -305,6 +305,7 @@ test_metrics (Fixture       *f,
   g_autoptr(LpMetrics) later = NULL;
   g_autoptr(LpMetrics) thin = NULL;
   gboolean spike_kept = FALSE;
+  const gint64 since_990[LP_N_SERIES] = { 990, 900, 990, 990 };
 
   g_assert_true (ljd_store_begin (f->store, &error));
   for (gint64 step = 1; step <= 1000; step++)
@@ -319,7 +320,7 @@ test_metrics (Fixture       *f,
   g_assert_true (ljd_store_set_latest_epoch (f->store, id, 1.5, 1000, &error));
   g_assert_true (ljd_store_commit (f->store, &error));
 
-  all = ljd_store_get_metrics (f->store, id, TRUE, -1, 0, &error);
+  all = ljd_store_get_metrics (f->store, id, TRUE, NULL, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (all->series[LP_SERIES_TRAIN_LOSS].steps->len, ==, 1000);
   g_assert_cmpint (all->latest.step, ==, 1000);
@@ -329,11 +330,14 @@ test_metrics (Fixture       *f,
   g_assert_cmpfloat_with_epsilon (all->latest.prev_val_loss, 1.1, 1e-9);
   g_assert_cmpfloat (all->latest.epoch, ==, 1.5);
 
-  later = ljd_store_get_metrics (f->store, id, TRUE, 990, 0, &error);
+  later = ljd_store_get_metrics (f->store, id, TRUE, since_990, 0, &error);
   g_assert_cmpuint (later->series[LP_SERIES_TRAIN_LOSS].steps->len, ==, 10);
   g_assert_cmpint (g_array_index (later->series[LP_SERIES_TRAIN_LOSS].steps, gint64, 0), ==, 991);
+  /* Each series has its own cursor: validation from step 900 on. */
+  g_assert_cmpuint (later->series[LP_SERIES_VAL_LOSS].steps->len, ==, 2);
+  g_assert_cmpint (g_array_index (later->series[LP_SERIES_VAL_LOSS].steps, gint64, 0), ==, 1000);
 
-  thin = ljd_store_get_metrics (f->store, id, TRUE, -1, 20, &error);
+  thin = ljd_store_get_metrics (f->store, id, TRUE, NULL, 20, &error);
   g_assert_cmpuint (thin->series[LP_SERIES_TRAIN_LOSS].steps->len, <=, 20);
   for (guint i = 0; i < thin->series[LP_SERIES_TRAIN_LOSS].values->len; i++)
     spike_kept |= g_array_index (thin->series[LP_SERIES_TRAIN_LOSS].values, double, i) == 50.0;

@@ -14,9 +14,9 @@
 /* Changes smaller than this (in percent) read as noise, not as a trend. */
 #define TREND_STABLE_THRESHOLD 1.0
 
-/* Thresholds of the cost tracker, as a share of the lower estimate. */
-#define COST_WARNING_PERCENT 80.0
-#define COST_OVER_PERCENT    100.0
+/* The cost tracker turns yellow at this share of the upper estimate,
+ * where its bar (spend / estimate_max) is this full. */
+#define COST_WARNING_SHARE 0.8
 
 /* Thresholds of the job list, in dollars, for jobs without context. */
 #define LIST_COST_WARNING 50.0
@@ -96,20 +96,48 @@ lp_estimate_percent (double spend,
   return spend / estimate_min * 100.0;
 }
 
+/**
+ * lp_cost_over_estimate:
+ * @amount: a spend or a projected cost, in dollars
+ * @estimate_max: the upper end of the job's estimate; 0 for none
+ *
+ * The one rule for "over the estimate", used by the service's cost
+ * warnings and by the monitor's cost level, notifications and
+ * announcements alike: an estimate is a range, and a job is over it only
+ * once it costs more than its upper end. Between the two ends it is within
+ * the estimate, if near it (see lp_cost_level()).
+ *
+ * Returns: %TRUE if @amount is above @estimate_max
+ */
+gboolean
+lp_cost_over_estimate (double amount,
+                       double estimate_max)
+{
+  return estimate_max > 0.0 && amount > estimate_max;
+}
+
+/**
+ * lp_cost_level:
+ * @spend: the spend so far
+ * @projected: the projected final cost (the spend once finished)
+ * @estimate_max: the upper end of the estimate; 0 for none
+ *
+ * Red (over) when the spend is over the estimate; yellow (at risk) from
+ * 80 % of the upper estimate, or sooner when the projection is over it;
+ * green otherwise. The brief's "green <80%, yellow 80-100%, red >100%"
+ * are shares of the upper estimate, the same share the bar shows.
+ */
 LpCostLevel
 lp_cost_level (double spend,
-               double estimate_min)
+               double projected,
+               double estimate_max)
 {
-  double percent;
-
-  if (!(estimate_min > 0.0))
+  if (!(estimate_max > 0.0))
     return LP_COST_LEVEL_OK;
 
-  percent = lp_estimate_percent (spend, estimate_min);
-
-  if (percent > COST_OVER_PERCENT)
+  if (lp_cost_over_estimate (spend, estimate_max))
     return LP_COST_LEVEL_OVER;
-  if (percent >= COST_WARNING_PERCENT)
+  if (spend >= estimate_max * COST_WARNING_SHARE || lp_cost_over_estimate (projected, estimate_max))
     return LP_COST_LEVEL_WARNING;
 
   return LP_COST_LEVEL_OK;

@@ -41,8 +41,11 @@ double      lp_projected_cost           (double       cost,
                                          double       hourly_rate);
 double      lp_estimate_percent         (double       spend,
                                          double       estimate_min);
+gboolean    lp_cost_over_estimate       (double       amount,
+                                         double       estimate_max);
 LpCostLevel lp_cost_level               (double       spend,
-                                         double       estimate_min);
+                                         double       projected,
+                                         double       estimate_max);
 double      lp_cost_bar_fraction        (double       spend,
                                          double       estimate_max);
 LpCostLevel lp_list_cost_level          (double       cost);

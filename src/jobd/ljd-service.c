@@ -1011,9 +1011,10 @@ cost_warnings_due (LjdService *self,
   *cost = to_cents (*cost);
   *projected = to_cents (*projected);
 
-  if (*projected > max && !(raised & warning_bit (WARNING_PROJECTED_OVER)))
+  /* The app's cost level uses the same rule (lp-calc.c). */
+  if (lp_cost_over_estimate (*projected, max) && !(raised & warning_bit (WARNING_PROJECTED_OVER)))
     due |= warning_bit (WARNING_PROJECTED_OVER);
-  if (*cost > max && !(raised & warning_bit (WARNING_SPEND_OVER)))
+  if (lp_cost_over_estimate (*cost, max) && !(raised & warning_bit (WARNING_SPEND_OVER)))
     due |= warning_bit (WARNING_SPEND_OVER);
 
   return due;
@@ -2378,6 +2379,7 @@ ljd_service_get_metrics (LjdService  *self,
   g_autoptr(LpJob) job = NULL;
   g_autoptr(GError) local_error = NULL;
   gint64 since_step, max_points;
+  gint64 since_steps[LP_N_SERIES];
   const char *latest = query ? g_hash_table_lookup (query, "latest") : NULL;
   gboolean latest_only = FALSE;
 
@@ -2393,10 +2395,21 @@ ljd_service_get_metrics (LjdService  *self,
       !param_uint (query, "max_points", 0, 2, 1000000, &max_points, error))
     return NULL;
 
+  /* A client charting two series polls each from its own last step: one
+   * cursor for both would skip a validation point posted at a step whose
+   * training point was already fetched. since_step stays the default. */
+  for (guint i = 0; i < LP_N_SERIES; i++)
+    {
+      g_autofree char *name = g_strconcat ("since_", lp_series_to_string ((LpSeries) i), NULL);
+
+      if (!param_uint (query, name, since_step, -1, G_MAXINT64, &since_steps[i], error))
+        return NULL;
+    }
+
   if (!(job = load_job (self, id, error)))
     return NULL;
 
-  if (!(metrics = ljd_store_get_metrics (self->store, id, !latest_only, since_step,
+  if (!(metrics = ljd_store_get_metrics (self->store, id, !latest_only, since_steps,
                                          (guint) max_points, &local_error)))
     {
       fail_internal (error, local_error);

@@ -1536,12 +1536,12 @@ load_last_two (LjdStore  *self,
 }
 
 LpMetrics *
-ljd_store_get_metrics (LjdStore  *self,
-                       gint64     job_id,
-                       gboolean   with_series,
-                       gint64     since_step,
-                       guint      max_points,
-                       GError   **error)
+ljd_store_get_metrics (LjdStore      *self,
+                       gint64         job_id,
+                       gboolean       with_series,
+                       const gint64  *since_steps,
+                       guint          max_points,
+                       GError       **error)
 {
   g_autoptr(LpMetrics) metrics = lp_metrics_new (job_id);
   LpMetricsLatest *latest = &metrics->latest;
@@ -1552,7 +1552,7 @@ ljd_store_get_metrics (LjdStore  *self,
     {
       metrics->has_series = TRUE;
       for (guint i = 0; i < LP_N_SERIES; i++)
-        if (!load_series (self, job_id, (LpSeries) i, since_step, max_points,
+        if (!load_series (self, job_id, (LpSeries) i, since_steps ? since_steps[i] : -1, max_points,
                           &metrics->series[i], error))
           return NULL;
     }

@@ -130,7 +130,7 @@ gboolean    ljd_store_set_latest_epoch   (LjdStore      *self,
 LpMetrics  *ljd_store_get_metrics        (LjdStore      *self,
                                           gint64         job_id,
                                           gboolean       with_series,
-                                          gint64         since_step,
+                                          const gint64  *since_steps,
                                           guint          max_points,
                                           GError       **error);
 gint64      ljd_store_count_metrics      (LjdStore      *self,

@@ -18,6 +18,7 @@
 
 #include "lp-calc.h"
 #include "lp-format.h"
+#include "lm-a11y.h"
 #include "lm-cancel-dialog.h"
 #include "lm-job-cell.h"
 #include "lm-toast.h"
@@ -633,6 +634,7 @@ lm_cancel_dialog_init (LmCancelDialog *self)
   self->impacts_for = -1;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  lm_a11y_fix_names (GTK_WIDGET (self));
 
   gtk_string_list_append (reasons, _("Select a reason…"));
   for (guint i = 0; i < LP_N_CANCEL_REASONS; i++)

@@ -1083,10 +1083,18 @@ lm_client_cancel_job_finish (LmClient      *self,
   return propagate (self, result, lm_client_cancel_job_async, error);
 }
 
+/**
+ * lm_client_get_metrics_async:
+ * @since_steps: (array fixed-size=LP_N_SERIES) (nullable): per series, only
+ *   the points after this step (-1 for all); %NULL for every point
+ *
+ * One cursor per series, since a validation point can arrive at a step
+ * whose training point was already fetched.
+ */
 void
 lm_client_get_metrics_async (LmClient            *self,
                              gint64               id,
-                             gint64               since_step,
+                             const gint64        *since_steps,
                              guint                max_points,
                              gboolean             latest_only,
                              GCancellable        *cancellable,
@@ -1094,11 +1102,23 @@ lm_client_get_metrics_async (LmClient            *self,
                              gpointer             user_data)
 {
   g_autoptr(GString) path = g_string_new (NULL);
+  gint64 since_min = G_MAXINT64;
 
   g_return_if_fail (LM_IS_CLIENT (self));
 
+  for (guint i = 0; since_steps != NULL && i < LP_N_SERIES; i++)
+    since_min = MIN (since_min, MAX (since_steps[i], -1));
+  if (since_steps == NULL)
+    since_min = -1;
+
+  /* since_step is the lowest cursor, so a service without the per-series
+   * parameters answers with a superset (appending ignores the overlap). */
   g_string_printf (path, "/api/training/jobs/%" G_GINT64_FORMAT "/metrics?since_step=%" G_GINT64_FORMAT,
-                   id, MAX (since_step, -1));
+                   id, since_min);
+  for (guint i = 0; since_steps != NULL && i < LP_N_SERIES; i++)
+    if (MAX (since_steps[i], -1) != since_min)
+      g_string_append_printf (path, "&since_%s=%" G_GINT64_FORMAT,
+                              lp_series_to_string ((LpSeries) i), since_steps[i]);
   if (max_points >= 2)
     g_string_append_printf (path, "&max_points=%u", max_points);
   if (latest_only)

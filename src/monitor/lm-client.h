@@ -108,7 +108,7 @@ LpJob       *lm_client_cancel_job_finish   (LmClient             *self,
                                             GError              **error);
 void         lm_client_get_metrics_async   (LmClient             *self,
                                             gint64                id,
-                                            gint64                since_step,
+                                            const gint64         *since_steps,
                                             guint                 max_points,
                                             gboolean              latest_only,
                                             GCancellable         *cancellable,

@@ -95,7 +95,9 @@ lm_cost_tracker_update (LmCostTracker *self,
       g_autofree char *range = lp_format_estimate_range (est_min, est_max);
       g_autofree char *percent = lp_format_percent (lp_estimate_percent (spend, est_min));
       g_autofree char *estimate = NULL;
-      LpCostLevel level = lp_cost_level (spend, est_min);
+      double projected_cost = lp_job_status_is_finished (status) ? spend
+                                                                   : MAX (spend, lp_job_get_projected_cost (job));
+      LpCostLevel level = lp_cost_level (spend, projected_cost, est_max);
 
       /* Translators: e.g. "49% of $45-55 estimate" */
       estimate = g_strdup_printf (_("%s of %s estimate"), percent, range);
@@ -107,7 +109,7 @@ lm_cost_tracker_update (LmCostTracker *self,
         {
           /* Whole dollars, as the brief writes it, unless rounding would
            * make the spend look no higher than the estimate ("$11 vs $11-14"). */
-          g_autofree char *whole = round (spend) > est_min ? lp_format_money_whole (spend)
+          g_autofree char *whole = round (spend) > est_max ? lp_format_money_whole (spend)
                                                            : lp_format_money (spend);
           g_autofree char *warning =
             /* Translators: e.g. "Cost exceeding estimate: $54 vs $45-55 estimated" */
@@ -121,6 +123,7 @@ lm_cost_tracker_update (LmCostTracker *self,
       accessible = g_strdup_printf (_("Current spend %s, %s of estimated %s, %s"),
                                     spend_text, percent, range,
                                     level == LP_COST_LEVEL_OVER ? _("over the estimate")
+                                    : lp_cost_over_estimate (projected_cost, est_max) ? _("projected to go over the estimate")
                                     : level == LP_COST_LEVEL_WARNING ? _("approaching the estimate")
                                                                      : _("within the estimate"));
     }

@@ -1065,6 +1065,9 @@ lm_event_log_init (LmEventLog *self)
   self->events = g_list_store_new (LP_TYPE_EVENT);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Its name is "Show events of type"; GTK 4.8 would read the mnemonic
+   * label's "Show:" after it as well. */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (self->filter_dropdown), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
 
   gtk_list_box_bind_model (self->list, G_LIST_MODEL (self->events), create_row_cb, self, NULL);
 

@@ -16,6 +16,7 @@
 
 #include "lp-format.h"
 #include "lp-json.h"
+#include "lm-a11y.h"
 #include "lm-event-row.h"
 #include "lm-toast.h"
 
@@ -367,6 +368,7 @@ set_event (LmEventRow *self,
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                   -1);
+  lm_a11y_name_list_row (GTK_WIDGET (self), label);
 }
 
 static void

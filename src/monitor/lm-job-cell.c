@@ -15,6 +15,7 @@
 
 #include "lp-calc.h"
 #include "lp-format.h"
+#include "lm-a11y.h"
 #include "lm-job-cell.h"
 #include "lm-status-badge.h"
 
@@ -218,6 +219,7 @@ update (LmJobCell *self)
     {
     case LM_JOB_COLUMN_NAME:
       set_label (self, lp_job_get_name (job), lp_job_get_name (job));
+      lm_a11y_name_list_row (GTK_WIDGET (self), lp_job_get_name (job));
       break;
 
     case LM_JOB_COLUMN_STATUS:
@@ -373,6 +375,8 @@ lm_job_cell_constructed (GObject *object)
     case LM_JOB_COLUMN_DURATION:
       self->icon = GTK_IMAGE (gtk_image_new_from_icon_name ("document-open-recent-symbolic"));
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->icon), _("Running"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->icon),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, _("Running"), -1);
       gtk_widget_set_parent (GTK_WIDGET (self->icon), GTK_WIDGET (self));
       G_GNUC_FALLTHROUGH;
 

@@ -162,12 +162,14 @@ update_ticking (LmJobPage *self)
    * was already over when opened shows it, but is not news. */
   if (lp_job_has_estimate (job) && lp_job_status_is_active (lp_job_get_status (job)))
     {
-      if (lp_cost_level (spend, lp_job_get_estimate_min (job)) != LP_COST_LEVEL_OVER)
+      if (!lp_cost_over_estimate (spend, lp_job_get_estimate_max (job)))
         self->seen_under_estimate = TRUE;
       else if (self->seen_under_estimate && !self->over_announced)
         {
           g_autofree char *money = lp_format_money (spend);
-          g_autofree char *estimate = lp_format_money (lp_job_get_estimate_min (job));
+          g_autofree char *estimate = lp_format_estimate_range (lp_job_get_estimate_min (job),
+                                                                lp_job_get_estimate_max (job));
+          /* Translators: e.g. "Support Bot passed its cost estimate: $55.10 spent, estimate $45-55" */
           g_autofree char *text = g_strdup_printf (_("%s passed its cost estimate: %s spent, estimate %s"),
                                                    lp_job_get_name (job), money, estimate);
 
@@ -471,10 +473,27 @@ lm_job_page_refresh (LmJobPage *self)
 
   /* The first answer brings the history (thinned only when huge); every
    * later one only the points after the last step already drawn. */
-  lm_client_get_metrics_async (self->client, self->job_id,
-                               self->have_metrics ? lm_loss_chart_get_last_step (self->chart) : -1,
-                               self->have_metrics ? 0 : LM_JOB_PAGE_MAX_HISTORY_POINTS,
-                               FALSE, self->cancellable, metrics_cb, self);
+  if (self->have_metrics)
+    {
+      /* Each charted series from its own last step (a validation point
+       * can come at a step already drawn for training); the others are
+       * not charted, so only their newest. */
+      gint64 train = lm_loss_chart_get_series_last_step (self->chart, LP_SERIES_TRAIN_LOSS);
+      gint64 val = lm_loss_chart_get_series_last_step (self->chart, LP_SERIES_VAL_LOSS);
+      const gint64 since_steps[LP_N_SERIES] = {
+        [LP_SERIES_TRAIN_LOSS] = train,
+        [LP_SERIES_VAL_LOSS] = val,
+        [LP_SERIES_LEARNING_RATE] = MAX (train, val),
+        [LP_SERIES_GPU_UTIL] = MAX (train, val),
+      };
+
+      lm_client_get_metrics_async (self->client, self->job_id, since_steps, 0,
+                                   FALSE, self->cancellable, metrics_cb, self);
+    }
+  else
+    lm_client_get_metrics_async (self->client, self->job_id, NULL,
+                                 LM_JOB_PAGE_MAX_HISTORY_POINTS,
+                                 FALSE, self->cancellable, metrics_cb, self);
 }
 
 static gboolean

@@ -64,7 +64,7 @@ static gboolean
 over_estimate (LpJob *job)
 {
   return lp_job_has_estimate (job) &&
-         lp_cost_level (lp_job_get_cost (job), lp_job_get_estimate_min (job)) == LP_COST_LEVEL_OVER;
+         lp_cost_over_estimate (lp_job_get_cost (job), lp_job_get_estimate_max (job));
 }
 
 static void

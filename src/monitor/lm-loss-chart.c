@@ -352,6 +352,23 @@ lm_loss_chart_get_last_step (LmLossChart *self)
 }
 
 /**
+ * lm_loss_chart_get_series_last_step:
+ * @self: a #LmLossChart
+ * @series: %LP_SERIES_TRAIN_LOSS or %LP_SERIES_VAL_LOSS
+ *
+ * Returns: the highest step of @series, or -1 without points: what to
+ *   ask that series' next poll for
+ */
+gint64
+lm_loss_chart_get_series_last_step (LmLossChart *self,
+                                    LpSeries     series)
+{
+  g_return_val_if_fail (LM_IS_LOSS_CHART (self), -1);
+
+  return lm_loss_plot_get_series_last_step (self->plot, series);
+}
+
+/**
  * lm_loss_chart_get_visible_range:
  * @self: a #LmLossChart
  * @step_min: (out) (optional): the step at the left edge

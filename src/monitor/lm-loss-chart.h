@@ -27,6 +27,8 @@ void        lm_loss_chart_append           (LmLossChart  *self,
 guint       lm_loss_chart_get_n_points     (LmLossChart  *self,
                                             LpSeries      series);
 gint64      lm_loss_chart_get_last_step    (LmLossChart  *self);
+gint64      lm_loss_chart_get_series_last_step (LmLossChart *self,
+                                            LpSeries     series);
 void        lm_loss_chart_get_visible_range (LmLossChart *self,
                                             double       *step_min,
                                             double       *step_max);

@@ -1377,6 +1377,28 @@ lm_loss_plot_get_n_points (LmLossPlot *self,
 }
 
 /**
+ * lm_loss_plot_get_series_last_step:
+ * @self: a #LmLossPlot
+ * @series: %LP_SERIES_TRAIN_LOSS or %LP_SERIES_VAL_LOSS
+ *
+ * Returns: the highest step of @series, or -1 without points
+ */
+gint64
+lm_loss_plot_get_series_last_step (LmLossPlot *self,
+                                   LpSeries    series)
+{
+  const Series *s;
+
+  g_return_val_if_fail (LM_IS_LOSS_PLOT (self), -1);
+
+  if (series != LP_SERIES_TRAIN_LOSS && series != LP_SERIES_VAL_LOSS)
+    return -1;
+
+  s = &self->series[series];
+  return s->x->len > 0 ? step_of (series_x (s, s->x->len - 1)) : -1;
+}
+
+/**
  * lm_loss_plot_get_last_step:
  * @self: a #LmLossPlot
  *

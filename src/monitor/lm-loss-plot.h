@@ -28,6 +28,8 @@ guint       lm_loss_plot_append            (LmLossPlot   *self,
 guint       lm_loss_plot_get_n_points      (LmLossPlot   *self,
                                             LpSeries      series);
 gint64      lm_loss_plot_get_last_step     (LmLossPlot   *self);
+gint64      lm_loss_plot_get_series_last_step (LmLossPlot *self,
+                                            LpSeries    series);
 gint64      lm_loss_plot_get_span          (LmLossPlot   *self);
 void        lm_loss_plot_set_span          (LmLossPlot   *self,
                                             gint64        span);

@@ -10,6 +10,7 @@
 #include "lp-format.h"
 #include "lp-json.h"
 #include "lp-types.h"
+#include "lm-a11y.h"
 #include "lm-banner.h"
 #include "lm-cancel-dialog.h"
 #include "lm-job-page.h"
@@ -518,6 +519,7 @@ lm_window_init (LmWindow *self)
   self->settings = g_settings_new (APP_ID);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  lm_a11y_fix_names (GTK_WIDGET (self));
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),

@@ -105,7 +105,8 @@ show_job (LpJob *job)
   show_text (lp_format_estimate_range (est_min, est_max));
   show_text (lp_format_estimate_hours (lp_estimated_duration_s (est_min, est_max, rate, 0),
                                        lp_estimated_duration_s (est_max, est_max, rate, 0)));
-  (void) lp_cost_level (cost, est_min);
+  (void) lp_cost_level (cost, cost, est_min);
+  (void) lp_cost_over_estimate (cost, est_min);
   (void) lp_cost_bar_fraction (cost, est_max);
   (void) lp_estimate_percent (cost, est_min);
   (void) lp_list_cost_level (cost);
