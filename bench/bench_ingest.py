@@ -45,7 +45,8 @@ def main():
     raw_tool = os.environ.get('BENCH_INGEST_RAW') or os.path.join(
         benchlib.BENCH_DIR, '..', '_build', 'bench', 'bench-ingest-raw')
 
-    jobd = benchlib.start_jobd()
+    # Each run makes two external jobs, each holding a slot until it ends.
+    jobd = benchlib.start_jobd(slots=2 * benchlib.RUNS + 1)
     # The reference's database: made by lora-jobd, so the same schema.
     ref = benchlib.start_jobd()
     try:
