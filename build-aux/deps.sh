@@ -15,6 +15,8 @@ LORA_PACKAGES=(
   # a real LoRA fine-tune on CPU for the local provider's end-to-end test
   # (tests/test_torch_e2e.py, contrib/examples/torch_lora.py)
   python3-torch python3-tqdm
+  # the chart benchmark's reference (bench/bench_chart.py)
+  python3-matplotlib python3-numpy
   # the sanitizer pass (AddressSanitizer and UBSan through clang)
   clang-14 libclang-rt-14-dev
   # the Slurm provider's tests: a real single-node Slurm 22.05 with its

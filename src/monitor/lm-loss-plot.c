@@ -853,6 +853,32 @@ snapshot_focus (LmLossPlot  *self,
   gtk_snapshot_append_border (snapshot, &outline, widths, colors);
 }
 
+/* For bench/bench_app.py: with LM_BENCH_FIRST_CURVE set, the end of the
+ * first frame that shows a curve is printed once, in g_get_monotonic_time()
+ * microseconds, so the benchmark can time "--job ID to curve on screen"
+ * from outside. After-paint comes after the frame is rendered. */
+static void
+first_curve_painted_cb (GdkFrameClock *clock,
+                        gpointer       user_data)
+{
+  g_printerr ("lora-monitor: first curve on screen at %" G_GINT64_FORMAT " us\n",
+              g_get_monotonic_time ());
+  g_signal_handlers_disconnect_by_func (clock, first_curve_painted_cb, user_data);
+}
+
+static void
+note_first_curve (GtkWidget *widget)
+{
+  static gboolean noted;
+
+  if (G_LIKELY (noted))
+    return;
+  noted = TRUE;
+  if (g_getenv ("LM_BENCH_FIRST_CURVE") != NULL)
+    g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint",
+                      G_CALLBACK (first_curve_painted_cb), NULL);
+}
+
 static void
 lm_loss_plot_snapshot (GtkWidget   *widget,
                        GtkSnapshot *snapshot)
@@ -997,6 +1023,7 @@ lm_loss_plot_snapshot (GtkWidget   *widget,
     {
       snapshot_lines (self, snapshot);
       snapshot_cursor (self, snapshot, &fg);
+      note_first_curve (widget);
     }
 
   snapshot_focus (self, snapshot);
