@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <float.h>
 #include <math.h>
 
 #include "lp-axis.h"
@@ -223,6 +224,49 @@ test_format_loss (void)
   assert_text (lp_axis_format_loss (-INFINITY, 3), "-∞");
 }
 
+static void
+test_value_range (void)
+{
+  double lo, hi;
+
+  /* The full view: 0-2.0 while the data fits, higher when it does not. */
+  lp_axis_value_range (0.4, 1.7, FALSE, 2.0, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 2.0);
+  lp_axis_value_range (0.4, 3.5, FALSE, 2.0, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 3.5);
+  lp_axis_value_range (-1.0, 1.0, FALSE, 2.0, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, -1.0);
+
+  /* Zoomed in: the values in view, with a margin. */
+  lp_axis_value_range (0.41, 0.43, TRUE, 2.0, &lo, &hi);
+  g_assert_cmpfloat_with_epsilon (lo, 0.409, 1e-9);
+  g_assert_cmpfloat_with_epsilon (hi, 0.431, 1e-9);
+
+  /* Never below 0 for values that are not. */
+  lp_axis_value_range (0.0, 1.0, TRUE, 2.0, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat_with_epsilon (hi, 1.05, 1e-9);
+
+  /* A flat line gets a scale around it. */
+  lp_axis_value_range (0.5, 0.5, TRUE, 2.0, &lo, &hi);
+  g_assert_cmpfloat (lo, <, 0.5);
+  g_assert_cmpfloat (hi, >, 0.5);
+  lp_axis_value_range (0.0, 0.0, TRUE, 2.0, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, >, 0.0);
+
+  /* Nothing in view: the full view's scale. */
+  lp_axis_value_range (INFINITY, -INFINITY, TRUE, 2.0, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 2.0);
+
+  /* Huge values stay finite. */
+  lp_axis_value_range (-DBL_MAX, DBL_MAX, TRUE, 2.0, &lo, &hi);
+  g_assert_true (isfinite (lo) && isfinite (hi));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -234,6 +278,7 @@ main (int   argc,
   g_test_add_func ("/axis/ticks-capacity", test_ticks_stay_within_capacity);
   g_test_add_func ("/axis/ticks-degenerate", test_ticks_degenerate);
   g_test_add_func ("/axis/nice-range", test_nice_range);
+  g_test_add_func ("/axis/value-range", test_value_range);
   g_test_add_func ("/axis/decimals", test_decimals);
   g_test_add_func ("/axis/format-value", test_format_value);
   g_test_add_func ("/axis/format-step", test_format_step);

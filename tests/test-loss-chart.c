@@ -86,8 +86,10 @@ zoom_enabled (const char *action_name)
  * binding the widget class declares for the key, activated on the plot.
  * GTK 4 has no public way to synthesize a key event.
  */
-static void
-press_key (guint keyval)
+/* Whether the plot handled @keyval; FALSE lets the key go on to the
+ * window. */
+static gboolean
+press_key_handled (guint keyval)
 {
   LmLossPlot *plot = find_plot (GTK_WIDGET (chart));
   g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (plot));
@@ -108,15 +110,21 @@ press_key (guint keyval)
               gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == keyval &&
               gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == 0)
             {
-              g_assert_true (gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0,
-                                                           GTK_WIDGET (plot),
-                                                           gtk_shortcut_get_arguments (shortcut)));
-              return;
+              return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0,
+                                                   GTK_WIDGET (plot),
+                                                   gtk_shortcut_get_arguments (shortcut));
             }
         }
     }
 
   g_error ("no binding for %s on the plot", gdk_keyval_name (keyval));
+  return FALSE;
+}
+
+static void
+press_key (guint keyval)
+{
+  g_assert_true (press_key_handled (keyval));
 }
 
 static void
@@ -384,6 +392,8 @@ test_keyboard_cursor (void)
 
   press_key (GDK_KEY_Escape);
   g_assert_cmpint (lm_loss_chart_get_cursor_step (chart), ==, -1);
+  /* With no cursor left, Escape goes on to the window, which goes back. */
+  g_assert_false (press_key_handled (GDK_KEY_Escape));
 
   wait_for_frame ();
 }
@@ -412,6 +422,19 @@ test_zoom (void)
   g_assert_true (zoom_enabled ("chart.zoom-reset"));
   zoomed = lm_loss_chart_describe (chart);
   g_assert_nonnull (strstr (zoomed, "Showing steps 1,500 to 2,000."));
+
+  /* Zoomed, the scale fits the losses in view (0.048 to 0.063), which
+   * the full view's 0-2.0 would squash into its bottom pixels. */
+  wait_for_frame ();
+  {
+    double lo, hi;
+
+    g_assert_true (lm_loss_chart_get_value_range (chart, &lo, &hi));
+    g_assert_cmpfloat (lo, >=, 0.04);
+    g_assert_cmpfloat (lo, <=, 0.0476);
+    g_assert_cmpfloat (hi, >=, 0.0625);
+    g_assert_cmpfloat (hi, <=, 0.08);
+  }
 
   /* The cursor stays in sight, and so does the keyboard. */
   g_assert_cmpint (lm_loss_chart_get_cursor_step (chart), ==, 1500);
@@ -444,6 +467,15 @@ test_zoom (void)
   assert_range (1700, 2200);
   gtk_widget_activate_action (GTK_WIDGET (chart), "chart.zoom-reset", NULL);
   assert_range (0, 2200);
+  /* The full view keeps the brief's 0-2.0 while the losses fit in it. */
+  wait_for_frame ();
+  {
+    double lo, hi;
+
+    g_assert_true (lm_loss_chart_get_value_range (chart, &lo, &hi));
+    g_assert_cmpfloat (lo, ==, 0.0);
+    g_assert_cmpfloat (hi, ==, 2.0);
+  }
 
   /* A short run has nothing to zoom into. */
   setup ();

@@ -124,6 +124,67 @@ lp_axis_ticks (double  min,
   return TRUE;
 }
 
+/* A zoomed view keeps this fraction of its span free above and below the
+ * data, so the highest and lowest points do not sit on the frame.
+ */
+#define FIT_MARGIN 0.05
+
+/**
+ * lp_axis_value_range:
+ * @data_min: the lowest finite value in view, or +inf when there is none
+ * @data_max: the highest finite value in view, or -inf when there is none
+ * @fit: %TRUE to fit the values (a zoomed view), %FALSE for the full view
+ * @full_top: the top of the full view while the values stay below it
+ * @min: (out): the bottom of the scale, before rounding to ticks
+ * @max: (out): the top of the scale, before rounding to ticks
+ *
+ * The full view of a loss chart runs from 0 to @full_top (the brief's
+ * 0-2.0), or higher when the data goes higher, so runs compare by eye.
+ * A zoomed view is for reading a detail: it fits the values in view, as a
+ * curve that moves between 0.41 and 0.43 would otherwise be a flat line in
+ * the bottom quarter. Values that are never negative do not get a scale
+ * that is.
+ */
+void
+lp_axis_value_range (double    data_min,
+                     double    data_max,
+                     gboolean  fit,
+                     double    full_top,
+                     double   *min,
+                     double   *max)
+{
+  double margin;
+
+  g_return_if_fail (min != NULL);
+  g_return_if_fail (max != NULL);
+
+  if (!isfinite (data_min) || !isfinite (data_max) || data_max < data_min)
+    {
+      *min = 0.0;
+      *max = full_top;
+      return;
+    }
+
+  if (!fit)
+    {
+      *min = MIN (0.0, data_min);
+      *max = MAX (full_top, data_max);
+      return;
+    }
+
+  margin = (data_max - data_min) * FIT_MARGIN;
+  /* One value alone, or a flat line: a scale around it, not a point. */
+  if (!(margin > 0.0))
+    margin = MAX (fabs (data_max) * FIT_MARGIN, 1e-6);
+  if (!isfinite (margin))
+    margin = 0.0;
+
+  *min = data_min - margin;
+  *max = data_max + margin;
+  if (data_min >= 0.0 && *min < 0.0)
+    *min = 0.0;
+}
+
 /**
  * lp_axis_nice_range:
  * @min: the lowest value to show

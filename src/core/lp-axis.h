@@ -25,6 +25,12 @@ void      lp_axis_nice_range    (double   min,
                                  guint    max_ticks,
                                  double  *nice_min,
                                  double  *nice_max);
+void      lp_axis_value_range   (double   data_min,
+                                 double   data_max,
+                                 gboolean fit,
+                                 double   full_top,
+                                 double  *min,
+                                 double  *max);
 guint     lp_axis_decimals      (double   step);
 char     *lp_axis_format_value  (double   value,
                                  double   step);

@@ -388,6 +388,24 @@ lm_loss_chart_get_visible_range (LmLossChart *self,
 }
 
 /**
+ * lm_loss_chart_get_value_range:
+ * @self: a #LmLossChart
+ * @value_min: (out) (optional): the loss at the bottom of the scale
+ * @value_max: (out) (optional): the loss at the top of the scale
+ *
+ * Returns: %FALSE before the chart's first frame
+ */
+gboolean
+lm_loss_chart_get_value_range (LmLossChart *self,
+                               double      *value_min,
+                               double      *value_max)
+{
+  g_return_val_if_fail (LM_IS_LOSS_CHART (self), FALSE);
+
+  return lm_loss_plot_get_value_range (self->plot, value_min, value_max);
+}
+
+/**
  * lm_loss_chart_set_cursor_step:
  * @self: a #LmLossChart
  * @step: a step, or -1 to remove the cursor

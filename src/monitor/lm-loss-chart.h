@@ -32,6 +32,9 @@ gint64      lm_loss_chart_get_series_last_step (LmLossChart *self,
 void        lm_loss_chart_get_visible_range (LmLossChart *self,
                                             double       *step_min,
                                             double       *step_max);
+gboolean    lm_loss_chart_get_value_range  (LmLossChart  *self,
+                                            double       *value_min,
+                                            double       *value_max);
 void        lm_loss_chart_set_cursor_step  (LmLossChart  *self,
                                             gint64        step);
 gint64      lm_loss_chart_get_cursor_step  (LmLossChart  *self);

@@ -11,9 +11,10 @@
  * points per pixel is filled as one bar per pixel column instead of
  * stroked: same pixels, a fraction of cairo's time.
  *
- * Both y-axes show one scale from 0 (the brief's "0-2.0"), so the two
- * curves can be compared by eye: the top is 2.0 or, when the visible data
- * goes higher, the next nice value above it.
+ * Both y-axes show one scale, so the two curves can be compared by eye:
+ * the full view runs from 0 (the brief's "0-2.0") to 2.0 or, when the data
+ * goes higher, the next nice value above it; a zoomed view fits the values
+ * it shows (lp_axis_value_range()).
  */
 #include "config.h"
 
@@ -42,6 +43,8 @@
 #define LINE_WIDTH      2.0
 #define MARKER_RADIUS   2.5
 #define CURSOR_RADIUS   5.0
+/* GTK places a tooltip by the pointer instead for a taller tip area. */
+#define TIP_AREA_MAX    32
 /* Page Up and Page Down move the cursor by a tenth of the visible points. */
 #define PAGE_FRACTION   10
 #define TICK_SPACING_X  90
@@ -550,6 +553,27 @@ append_text (GtkSnapshot   *snapshot,
   gtk_snapshot_restore (snapshot);
 }
 
+/* An axis title along a value axis, read from bottom to top on the left
+ * and from top to bottom on the right, as in print. */
+static void
+append_axis_title (GtkSnapshot   *snapshot,
+                   PangoLayout   *layout,
+                   const GdkRGBA *color,
+                   double         cx,
+                   double         cy,
+                   float          angle)
+{
+  int w, h;
+
+  pango_layout_get_pixel_size (layout, &w, &h);
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) round (cx), (float) round (cy)));
+  gtk_snapshot_rotate (snapshot, angle);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (-w / 2.0f, -h / 2.0f));
+  gtk_snapshot_append_layout (snapshot, layout, color);
+  gtk_snapshot_restore (snapshot);
+}
+
 /* A series with more points than pixels, drawn a pixel column at a time:
  * a bar from the column's lowest to its highest value, stretched to meet
  * the previous column's last value. It covers the same pixels as the
@@ -776,6 +800,48 @@ snapshot_lines (LmLossPlot  *self,
     gtk_snapshot_append_node (snapshot, self->lines_node);
 }
 
+/* The point of @s that the cursor marks, if any: training loss on its own
+ * step only, validation loss at its latest run, the value the point text
+ * gives. */
+static gint64
+cursor_mark (LmLossPlot   *self,
+             guint         which,
+             double       *y)
+{
+  const Series *s = &self->series[which];
+  gint64 i = series_at_or_before (s, (double) self->cursor_step);
+
+  if (i < 0 || !isfinite (*y = series_y (s, (guint) i)))
+    return -1;
+  if (which == LP_SERIES_TRAIN_LOSS && series_x (s, (guint) i) != (double) self->cursor_step)
+    return -1;
+  return i;
+}
+
+/* The vertical extent, in pixels, of the points the cursor marks. */
+static gboolean
+cursor_marks (LmLossPlot *self,
+              double     *top,
+              double     *bottom)
+{
+  gboolean any = FALSE;
+
+  *top = INFINITY;
+  *bottom = -INFINITY;
+  for (guint which = 0; which < N_PLOTTED; which++)
+    {
+      double y, py;
+
+      if (cursor_mark (self, which, &y) < 0)
+        continue;
+      py = coord (to_py (self, y));
+      *top = MIN (*top, py);
+      *bottom = MAX (*bottom, py);
+      any = TRUE;
+    }
+  return any;
+}
+
 static void
 snapshot_cursor (LmLossPlot    *self,
                  GtkSnapshot   *snapshot,
@@ -800,17 +866,11 @@ snapshot_cursor (LmLossPlot    *self,
   for (guint which = 0; which < N_PLOTTED; which++)
     {
       const Series *s = &self->series[which];
-      gint64 i = series_at_or_before (s, (double) self->cursor_step);
       GdkRGBA color;
       double y;
+      gint64 i = cursor_mark (self, which, &y);
 
-      if (i < 0 || !isfinite (y = series_y (s, (guint) i)))
-        continue;
-
-      /* Training loss is marked only on its own step; validation loss on
-       * the latest run, which is the value the point text gives.
-       */
-      if (which == LP_SERIES_TRAIN_LOSS && series_x (s, (guint) i) != (double) self->cursor_step)
+      if (i < 0)
         continue;
 
       lm_loss_plot_get_series_color (GTK_WIDGET (self), which, &color);
@@ -879,6 +939,13 @@ note_first_curve (GtkWidget *widget)
                       G_CALLBACK (first_curve_painted_cb), NULL);
 }
 
+/* Zoomed in: the span hides some of the history. */
+static gboolean
+is_zoomed (LmLossPlot *self)
+{
+  return self->span > 0 && self->x_min > first_step (self);
+}
+
 static void
 lm_loss_plot_snapshot (GtkWidget   *widget,
                        GtkSnapshot *snapshot)
@@ -894,8 +961,9 @@ lm_loss_plot_snapshot (GtkWidget   *widget,
   char *y_labels[MAX_TICKS + 1] = { NULL, };
   double y_ticks[MAX_TICKS + 1];
   double x_ticks[MAX_TICKS + 1];
-  double y_lo = 0;
-  double y_hi = Y_TOP_FLOOR;
+  double data_min = INFINITY;
+  double data_max = -INFINITY;
+  double y_lo, y_hi;
   double y_step = 1;
   double x_step = 1;
   guint n_y_ticks = 0;
@@ -930,15 +998,17 @@ lm_loss_plot_snapshot (GtkWidget   *widget,
 
           if (x < self->x_min || x > self->x_max || !isfinite (y))
             continue;
-          y_lo = MIN (y_lo, y);
-          y_hi = MAX (y_hi, y);
+          data_min = MIN (data_min, y);
+          data_max = MAX (data_max, y);
         }
     }
+  lp_axis_value_range (data_min, data_max, is_zoomed (self), Y_TOP_FLOOR, &y_lo, &y_hi);
 
   layout = gtk_widget_create_pango_layout (widget, "0");
   pango_layout_get_pixel_size (layout, NULL, &line_height);
   top = line_height / 2 + 2;
-  bottom = line_height + LABEL_GAP;
+  /* The step labels, then the axis title below them. */
+  bottom = 2 * line_height + LABEL_GAP;
   area_height = MAX (1, height - top - bottom);
 
   max_ticks = CLAMP ((guint) (area_height / TICK_SPACING_Y), 2, MAX_TICKS);
@@ -961,8 +1031,9 @@ lm_loss_plot_snapshot (GtkWidget   *widget,
       label_width = MAX (label_width, w);
     }
 
-  /* The right axis has the same labels, so both margins match. */
-  side = label_width + LABEL_GAP;
+  /* The right axis has the same labels, so both margins match; each has
+   * its title beside the labels. */
+  side = label_width + 2 * LABEL_GAP + line_height;
   area_width = MAX (1, width - 2 * side);
   self->area = GRAPHENE_RECT_INIT (side, top, area_width, area_height);
   self->have_geometry = TRUE;
@@ -1003,6 +1074,24 @@ lm_loss_plot_snapshot (GtkWidget   *widget,
                    CLAMP (px - w / 2.0, 0, MAX (0, width - w)),
                    top + area_height + LABEL_GAP / 2.0);
     }
+
+  /* Translators: the chart's horizontal axis */
+  pango_layout_set_text (layout, _("Step"), -1);
+  {
+    int w;
+
+    pango_layout_get_pixel_size (layout, &w, NULL);
+    append_text (snapshot, layout, &label_color,
+                 side + (area_width - w) / 2.0, top + area_height + LABEL_GAP / 2.0 + line_height);
+  }
+  /* Translators: the chart's left axis, for the training loss */
+  pango_layout_set_text (layout, _("Training loss"), -1);
+  append_axis_title (snapshot, layout, &label_color,
+                     line_height / 2.0, top + area_height / 2.0, -90.f);
+  /* Translators: the chart's right axis, for the validation loss */
+  pango_layout_set_text (layout, _("Validation loss"), -1);
+  append_axis_title (snapshot, layout, &label_color,
+                     width - line_height / 2.0, top + area_height / 2.0, 90.f);
 
   /* The two value axes, one for each series. */
   gtk_snapshot_append_color (snapshot, &axis_color,
@@ -1063,6 +1152,7 @@ lm_loss_plot_query_tooltip (GtkWidget  *widget,
   g_autofree char *text = NULL;
   gint64 step;
   double px;
+  double mark_top, mark_bottom;
 
   if (!keyboard_mode)
     {
@@ -1077,15 +1167,21 @@ lm_loss_plot_query_tooltip (GtkWidget  *widget,
   text = point_text_for_step (self, self->cursor_step);
   gtk_tooltip_set_text (tooltip, text);
 
-  /* Leaving the point's own sliver asks for a new text, so the tooltip
+  /* GTK puts a tooltip below its tip area, and below the pointer when the
+   * area is taller than 32 pixels: an area around the marked points keeps
+   * the tooltip off them. Leaving it asks for a new text, so the tooltip
    * follows the pointer from point to point.
    */
   px = to_px (self, (double) self->cursor_step);
+  if (!cursor_marks (self, &mark_top, &mark_bottom))
+    mark_top = mark_bottom = self->area.origin.y + self->area.size.height / 2;
+  if (mark_bottom - mark_top > TIP_AREA_MAX - 2 * CURSOR_RADIUS)
+    mark_top = mark_bottom - (TIP_AREA_MAX - 2 * CURSOR_RADIUS);
   gtk_tooltip_set_tip_area (tooltip,
-                            &(GdkRectangle) { (int) floor (px) - 2,
-                                              (int) self->area.origin.y,
-                                              4,
-                                              (int) self->area.size.height });
+                            &(GdkRectangle) { (int) floor (px - CURSOR_RADIUS),
+                                              (int) floor (mark_top - CURSOR_RADIUS),
+                                              (int) ceil (2 * CURSOR_RADIUS),
+                                              (int) ceil (mark_bottom - mark_top + 2 * CURSOR_RADIUS) });
   return TRUE;
 }
 
@@ -1146,6 +1242,23 @@ cursor_action (GtkWidget  *widget,
     move_cursor (self, MOVE_LAST, 0);
   else if (g_str_equal (action_name, "plot.clear-cursor"))
     set_cursor (self, -1);
+}
+
+/* Escape first takes the cursor away; with none, it is not the plot's to
+ * handle and goes on to the window, which goes back as from anywhere else
+ * on the page. */
+static gboolean
+escape_cb (GtkWidget *widget,
+           GVariant  *args,
+           gpointer   user_data)
+{
+  LmLossPlot *self = LM_LOSS_PLOT (widget);
+
+  if (self->cursor_step < 0)
+    return FALSE;
+
+  set_cursor (self, -1);
+  return TRUE;
 }
 
 static void
@@ -1262,7 +1375,7 @@ lm_loss_plot_class_init (LmLossPlotClass *klass)
   add_key_binding (widget_class, GDK_KEY_Page_Up, GDK_KEY_KP_Page_Up, "plot.page-forward");
   add_key_binding (widget_class, GDK_KEY_Home, GDK_KEY_KP_Home, "plot.first-point");
   add_key_binding (widget_class, GDK_KEY_End, GDK_KEY_KP_End, "plot.last-point");
-  add_key_binding (widget_class, GDK_KEY_Escape, 0, "plot.clear-cursor");
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
 
   gtk_widget_class_set_css_name (widget_class, "lossplot");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
@@ -1523,6 +1636,31 @@ lm_loss_plot_get_visible_range (LmLossPlot *self,
     *step_min = lo;
   if (step_max != NULL)
     *step_max = hi;
+}
+
+/**
+ * lm_loss_plot_get_value_range:
+ * @self: a #LmLossPlot
+ * @value_min: (out) (optional): the loss at the bottom of the scale
+ * @value_max: (out) (optional): the loss at the top of the scale
+ *
+ * The scale of the last frame: the full view's 0 to 2.0 (or more), or the
+ * values a zoomed view fits.
+ *
+ * Returns: %FALSE before the first frame
+ */
+gboolean
+lm_loss_plot_get_value_range (LmLossPlot *self,
+                              double     *value_min,
+                              double     *value_max)
+{
+  g_return_val_if_fail (LM_IS_LOSS_PLOT (self), FALSE);
+
+  if (value_min != NULL)
+    *value_min = self->y_min;
+  if (value_max != NULL)
+    *value_max = self->y_max;
+  return self->have_geometry;
 }
 
 gint64
