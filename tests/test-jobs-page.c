@@ -413,6 +413,185 @@ test_unreachable_banner (void)
   wait_for_table (table, 31, 1);
 }
 
+static GtkColumnView *
+find_column_view (GtkWidget *widget)
+{
+  if (GTK_IS_COLUMN_VIEW (widget))
+    return GTK_COLUMN_VIEW (widget);
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkColumnView *found = find_column_view (c);
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* The row of the list view that holds @widget, and its position. */
+static GtkWidget *
+row_of (GtkWidget *widget)
+{
+  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
+    if (gtk_widget_get_parent (widget) != NULL && GTK_IS_LIST_VIEW (gtk_widget_get_parent (widget)))
+      return widget;
+  return NULL;
+}
+
+typedef struct
+{
+  GtkWidget *list;
+  LpJob     *job;
+} FocusWait;
+
+static gboolean
+focus_on_job_row (gpointer data)
+{
+  FocusWait *w = data;
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+  GtkWidget *row = row_of (focus);
+  g_autoptr(GPtrArray) cells = g_ptr_array_new ();
+
+  if (row == NULL || gtk_widget_get_parent (row) != w->list)
+    return FALSE;
+  collect_cells (row, cells);
+  return cells->len > 0 && lm_job_cell_get_job (g_ptr_array_index (cells, 0)) == w->job;
+}
+
+/* What a key press does in the list, through the table's own handler. */
+static gboolean
+press_in_list (LmJobsTable     *table,
+               guint            keyval,
+               GdkModifierType  state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (table));
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
+        {
+          g_signal_emit_by_name (controller, "key-pressed", keyval, 0, state, &handled);
+          return handled;
+        }
+    }
+  g_error ("the jobs list has no key handler");
+  return FALSE;
+}
+
+static GtkWidget *
+find_next_page (GtkWidget *widget)
+{
+  if (GTK_IS_BUTTON (widget) &&
+      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "table.next-page") == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_next_page (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+inside_pagination (LmJobsTable *table)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+
+  for (; focus != NULL; focus = gtk_widget_get_parent (focus))
+    if (GTK_IS_CENTER_BOX (focus) && gtk_widget_is_ancestor (focus, GTK_WIDGET (table)))
+      return TRUE;
+  return FALSE;
+}
+
+static GtkPopover *
+open_popover (GtkWidget *widget)
+{
+  if (GTK_IS_POPOVER (widget) && gtk_widget_get_visible (widget))
+    return GTK_POPOVER (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkPopover *found = open_popover (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+row_menu_open (gpointer data)
+{
+  return open_popover (data) != NULL;
+}
+
+/* Tab enters the list at the selected row and leaves it at the next
+ * control; it does not walk every row or every row's Actions button. The
+ * row's menu opens with Menu and Shift+F10. */
+static void
+test_keyboard (void)
+{
+  LmJobsTable *table = all_table ();
+  GtkColumnView *view;
+  GtkEditable *search = find_search (GTK_WIDGET (table));
+  GtkWidget *list = NULL;
+  GtkWidget *focus;
+  GtkPopover *menu;
+  g_autoptr(LpJob) selected = NULL;
+  FocusWait w;
+
+  wait_for_table (table, 31, 1);
+  view = find_column_view (GTK_WIDGET (table));
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (view)); c; c = gtk_widget_get_next_sibling (c))
+    if (GTK_IS_LIST_VIEW (c))
+      list = c;
+  g_assert_nonnull (list);
+
+  gtk_selection_model_select_item (gtk_column_view_get_model (view), 3, TRUE);
+  selected = g_list_model_get_item (G_LIST_MODEL (gtk_column_view_get_model (view)), 3);
+  w = (FocusWait) { list, selected };
+
+  gtk_widget_grab_focus (GTK_WIDGET (search));
+  g_assert_true (press_in_list (table, GDK_KEY_Tab, 0));
+  g_assert_true (focus_on_job_row (&w));
+
+  /* The Actions buttons are not Tab stops. */
+  g_assert_true (press_in_list (table, GDK_KEY_Tab, 0));
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_nonnull (focus);
+  g_assert_false (gtk_widget_is_ancestor (focus, list));
+  g_assert_false (gtk_widget_is_ancestor (focus, GTK_WIDGET (search)) || focus == GTK_WIDGET (search));
+
+  /* The next control: the pager, or a toast's button over the page. */
+  g_assert_true (inside_pagination (table) || gtk_widget_get_ancestor (focus, ADW_TYPE_TOAST_OVERLAY) != NULL);
+  gtk_widget_grab_focus (find_next_page (GTK_WIDGET (table)));
+
+  /* Back in, at the selected row again, and Shift+Tab leaves before it. */
+  g_assert_true (press_in_list (table, GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK));
+  while (!focus_on_job_row (&w) && inside_pagination (table))
+    g_assert_true (press_in_list (table, GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK));
+  g_assert_true (focus_on_job_row (&w));
+  g_assert_true (press_in_list (table, GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK));
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_true (focus == GTK_WIDGET (search) || gtk_widget_is_ancestor (focus, GTK_WIDGET (search)));
+
+  /* The row's menu, from the keyboard. */
+  g_assert_true (press_in_list (table, GDK_KEY_Tab, 0));
+  g_assert_true (focus_on_job_row (&w));
+  g_assert_true (press_in_list (table, GDK_KEY_Menu, 0));
+  g_assert_true (wait_until (row_menu_open, list, 5000));
+  menu = open_popover (list);
+  gtk_popover_popdown (menu);
+  g_assert_true (press_in_list (table, GDK_KEY_F10, GDK_SHIFT_MASK));
+  g_assert_true (wait_until (row_menu_open, list, 5000));
+  gtk_popover_popdown (open_popover (list));
+  /* Plain F10 is the window's menu key, not the row's. */
+  g_assert_false (press_in_list (table, GDK_KEY_F10, 0));
+}
+
 /* Anything in the window can have a sentence spoken through win.announce. */
 static void
 test_announce (void)
@@ -453,6 +632,7 @@ main (int   argc,
   g_test_add_func ("/jobs-page/queue", test_queue);
   g_test_add_func ("/jobs-page/unreachable", test_unreachable_banner);
   g_test_add_func ("/jobs-page/announce", test_announce);
+  g_test_add_func ("/jobs-page/keyboard", test_keyboard);
 
   ret = g_test_run ();
 

@@ -370,6 +370,10 @@ lm_job_cell_constructed (GObject *object)
       gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (self->child), "view-more-symbolic");
       gtk_widget_add_css_class (self->child, "flat");
       gtk_widget_set_halign (self->child, GTK_ALIGN_CENTER);
+      /* Not a Tab stop in every row, which would make Tab walk the whole
+       * list: the row is the stop, and its menu opens with Menu or
+       * Shift+F10 (see LmJobsTable). */
+      gtk_widget_set_can_focus (self->child, FALSE);
       break;
 
     case LM_JOB_COLUMN_DURATION:
@@ -517,6 +521,27 @@ lm_job_cell_set_user (LmJobCell  *self,
   self->user = g_strdup (user);
   if (self->child != NULL)
     update (self);
+}
+
+/**
+ * lm_job_cell_popup_menu:
+ * @self: a #LmJobCell
+ *
+ * Opens the row's actions menu, for the Menu key and Shift+F10.
+ *
+ * Returns: %FALSE if @self is not the Actions cell or has no menu
+ */
+gboolean
+lm_job_cell_popup_menu (LmJobCell *self)
+{
+  g_return_val_if_fail (LM_IS_JOB_CELL (self), FALSE);
+
+  if (!GTK_IS_MENU_BUTTON (self->child) ||
+      gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (self->child)) == NULL)
+    return FALSE;
+
+  gtk_menu_button_popup (GTK_MENU_BUTTON (self->child));
+  return TRUE;
 }
 
 const char *

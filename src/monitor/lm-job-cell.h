@@ -33,6 +33,7 @@ LpJob      *lm_job_cell_get_job   (LmJobCell   *self);
 void        lm_job_cell_set_user  (LmJobCell   *self,
                                    const char  *user);
 const char *lm_job_cell_get_text  (LmJobCell   *self);
+gboolean    lm_job_cell_popup_menu (LmJobCell  *self);
 GMenuModel *lm_job_actions_menu   (LpJob       *job);
 
 char       *lm_job_duration_text  (LpJob       *job,

@@ -40,6 +40,7 @@ struct _LmJobsTable
   gulong         reconnected_id;
   gulong         user_id;
   guint          poll_id;
+  guint          focus_row_id;
   guint          page;
   guint          n_pages;
   guint          total;
@@ -412,6 +413,181 @@ row_activated_cb (LmJobsTable *self,
     gtk_widget_activate_action (GTK_WIDGET (self), "win.open-job", "x", lp_job_get_id (job));
 }
 
+/* Keyboard: Tab moves between the page's controls and the arrows move
+ * within the list, as in Nautilus' list view. GTK 4.8's list view has no
+ * such mode (4.12's GtkListTabBehavior), so Tab from a row skips the rest
+ * of the list here, and entering the list lands on the selected row.
+ */
+
+static GtkWidget *
+list_view (LmJobsTable *self)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_LIST_VIEW (child))
+      return child;
+  return NULL;
+}
+
+/* The row of @list that holds @widget. */
+static GtkWidget *
+row_holding (GtkWidget *list,
+             GtkWidget *widget)
+{
+  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
+    if (gtk_widget_get_parent (widget) == list)
+      return widget;
+  return NULL;
+}
+
+static LmJobCell *
+find_cell (GtkWidget   *widget,
+           LmJobColumn  column)
+{
+  if (LM_IS_JOB_CELL (widget))
+    {
+      guint cell_column;
+
+      g_object_get (widget, "column", &cell_column, NULL);
+      return cell_column == column ? LM_JOB_CELL (widget) : NULL;
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      LmJobCell *found = find_cell (child, column);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The selected row takes the focus, or the first row with nothing
+ * selected. */
+static gboolean
+focus_row (LmJobsTable *self)
+{
+  GtkSelectionModel *selection = gtk_column_view_get_model (self->column_view);
+  GtkWidget *list = list_view (self);
+  guint selected = gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (selection));
+  g_autoptr(LpJob) job = NULL;
+
+  if (list == NULL || g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "jobs") != 0)
+    return FALSE;
+
+  if (selected != GTK_INVALID_LIST_POSITION)
+    job = g_list_model_get_item (G_LIST_MODEL (selection), selected);
+
+  for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    {
+      LmJobCell *cell = find_cell (row, LM_JOB_COLUMN_NAME);
+
+      if (cell != NULL && lm_job_cell_get_job (cell) != NULL &&
+          (job == NULL || lm_job_cell_get_job (cell) == job))
+        return gtk_widget_has_focus (row) || gtk_widget_grab_focus (row);
+    }
+  return FALSE;
+}
+
+static gboolean
+inside (GtkWidget *widget,
+        GtkWidget *ancestor)
+{
+  return widget != NULL && (widget == ancestor || gtk_widget_is_ancestor (widget, ancestor));
+}
+
+static gboolean
+table_key_pressed_cb (LmJobsTable           *self,
+                      guint                  keyval,
+                      guint                  keycode,
+                      GdkModifierType        state,
+                      GtkEventControllerKey *controller)
+{
+  GtkWidget *list = list_view (self);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+  GtkWidget *row = list != NULL ? row_holding (list, focus) : NULL;
+  GdkModifierType mods = state & gtk_accelerator_get_default_mod_mask ();
+  GtkDirectionType direction;
+
+  if (list == NULL || focus == NULL)
+    return FALSE;
+
+  if (row != NULL && (keyval == GDK_KEY_Menu || (keyval == GDK_KEY_F10 && mods == GDK_SHIFT_MASK)))
+    {
+      LmJobCell *actions = find_cell (row, LM_JOB_COLUMN_ACTIONS);
+
+      return actions != NULL && lm_job_cell_popup_menu (actions);
+    }
+
+  if ((keyval != GDK_KEY_Tab && keyval != GDK_KEY_KP_Tab && keyval != GDK_KEY_ISO_Left_Tab) ||
+      (mods & ~GDK_SHIFT_MASK) != 0)
+    return FALSE;
+
+  direction = (mods & GDK_SHIFT_MASK) || keyval == GDK_KEY_ISO_Left_Tab
+              ? GTK_DIR_TAB_BACKWARD : GTK_DIR_TAB_FORWARD;
+
+  if (row != NULL)
+    {
+      /* With the list out of the focus chain the window moves on from it
+       * to the next control before or after. */
+      gtk_widget_set_can_focus (list, FALSE);
+      if (!gtk_widget_child_focus (GTK_WIDGET (root), direction))
+        {
+          /* Past the last control, round to the first, as GtkWindow does. */
+          gtk_root_set_focus (root, NULL);
+          gtk_widget_child_focus (GTK_WIDGET (root), direction);
+        }
+      gtk_widget_set_can_focus (list, TRUE);
+      return TRUE;
+    }
+
+  /* Into the list from the controls on either side of it: GTK 4.8 can
+   * pass over a list in a stack that has changed pages, and enters a list
+   * at the row focused last, not the selected one. */
+  if (direction == GTK_DIR_TAB_FORWARD && inside (focus, GTK_WIDGET (self->search_entry)))
+    return focus_row (self);
+
+  if (direction == GTK_DIR_TAB_BACKWARD && inside (focus, GTK_WIDGET (self->pagination)))
+    {
+      if (!gtk_widget_child_focus (GTK_WIDGET (root), direction))
+        return FALSE;
+      focus = gtk_root_get_focus (root);
+      if (!inside (focus, GTK_WIDGET (self->pagination)))
+        focus_row (self);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+focus_selected_row (gpointer data)
+{
+  LmJobsTable *self = data;
+  GtkWidget *list = list_view (self);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+  self->focus_row_id = 0;
+
+  /* A click that opened the job has taken the focus elsewhere since. */
+  if (list != NULL && inside (focus, list))
+    focus_row (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+list_focus_enter_cb (LmJobsTable *self)
+{
+  /* Moving the focus while GTK delivers the focus change would nest one
+   * change in another, so it waits for the next turn of the loop. */
+  if (self->focus_row_id == 0)
+    self->focus_row_id = g_idle_add (focus_selected_row, self);
+}
+
 static void
 open_action (GtkWidget  *widget,
              const char *action_name,
@@ -598,6 +774,7 @@ lm_jobs_table_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->poll_id, g_source_remove);
+  g_clear_handle_id (&self->focus_row_id, g_source_remove);
   lm_jobs_table_set_client (self, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), LM_TYPE_JOBS_TABLE);
@@ -708,6 +885,7 @@ static void
 lm_jobs_table_init (LmJobsTable *self)
 {
   g_autoptr(GtkSingleSelection) selection = NULL;
+  GtkEventController *controller;
 
   self->page = 1;
   self->n_pages = 1;
@@ -726,6 +904,15 @@ lm_jobs_table_init (LmJobsTable *self)
   add_columns (self);
   build_skeleton (self);
   update_pagination (self);
+
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect_swapped (controller, "key-pressed", G_CALLBACK (table_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  controller = gtk_event_controller_focus_new ();
+  g_signal_connect_swapped (controller, "enter", G_CALLBACK (list_focus_enter_cb), self);
+  gtk_widget_add_controller (list_view (self), controller);
 }
 
 LmClient *
