@@ -270,6 +270,16 @@ test_completed_job (void)
   g_assert_true (wait_until (not_polling, NULL, 5000));
 }
 
+static gboolean
+focus_in_event_list (gpointer data)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+  GtkWidget *log = lm_job_page_get_event_log (page);
+
+  return focus != NULL && GTK_IS_LIST_BOX_ROW (focus) && gtk_widget_is_ancestor (focus, log) &&
+         lm_event_log_get_row (LM_EVENT_LOG (log), 0) == focus;
+}
+
 static void
 test_failed_job (void)
 {
@@ -294,6 +304,8 @@ test_failed_job (void)
   gtk_widget_activate_action (GTK_WIDGET (page), "job.view-errors", NULL);
   g_assert_cmpstr (lm_job_page_get_tab (page), ==, "events");
   g_assert_cmpstr (lm_event_log_get_filter (LM_EVENT_LOG (lm_job_page_get_event_log (page))), ==, "error");
+  /* ... and the keyboard lands there, on the first error. */
+  g_assert_true (wait_until (focus_in_event_list, NULL, 5000));
   lm_job_page_set_tab (page, "overview");
 }
 

@@ -590,6 +590,12 @@ test_keyboard (void)
   gtk_popover_popdown (open_popover (list));
   /* Plain F10 is the window's menu key, not the row's. */
   g_assert_false (press_in_list (table, GDK_KEY_F10, 0));
+
+  /* Alt+2 and Alt+1: the view switcher's tabs. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.tab", "i", 2);
+  g_assert_cmpstr (lm_window_get_tab (window), ==, "queue");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.tab", "i", 1);
+  g_assert_cmpstr (lm_window_get_tab (window), ==, "all");
 }
 
 /* Anything in the window can have a sentence spoken through win.announce. */

@@ -62,6 +62,7 @@ struct _LmEventLog
   guint                 loaded : 1;
   guint                 watching : 1;
   guint                 finished : 1;       /* the job will have no more events */
+  guint                 focus_pending : 1;  /* focus the events once they show */
   guint                 final_poll : 1;     /* one more poll, then stop */
   guint                 request_final : 1;  /* the poll in flight is that one */
   guint                 arriving : 1;       /* rows being created came by polling */
@@ -303,6 +304,17 @@ note_final_events (LmEventLog *self,
 
 /* Loading a page */
 
+/* The first event, or with none the filter that left none. */
+static void
+focus_events (LmEventLog *self)
+{
+  GtkListBoxRow *first = gtk_list_box_get_row_at_index (self->list, 0);
+
+  self->focus_pending = FALSE;
+  if (first == NULL || !gtk_widget_grab_focus (GTK_WIDGET (first)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->filter_dropdown));
+}
+
 static void
 list_cb (GObject      *object,
          GAsyncResult *result,
@@ -358,6 +370,8 @@ list_cb (GObject      *object,
 
   update_pagination (self);
   show_list_state (self);
+  if (self->focus_pending)
+    focus_events (self);
   schedule_poll (self);
 }
 
@@ -454,6 +468,9 @@ poll_cb (GObject      *object,
         }
     }
 
+  /* Asked for while this poll was out: the list on screen is current. */
+  if (self->focus_pending)
+    focus_events (self);
   schedule_poll (self);
 }
 
@@ -1171,6 +1188,24 @@ lm_event_log_set_job (LmEventLog *self,
   lm_event_log_refresh (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB]);
+}
+
+/**
+ * lm_event_log_focus_events:
+ * @self: a #LmEventLog
+ *
+ * Moves the keyboard focus to the first event shown, once the events
+ * being loaded are there: after "View Details" or "View Error Log" a
+ * keyboard or screen reader user lands on what they asked to see.
+ */
+void
+lm_event_log_focus_events (LmEventLog *self)
+{
+  g_return_if_fail (LM_IS_EVENT_LOG (self));
+
+  self->focus_pending = TRUE;
+  if (self->loaded && self->cancellable == NULL)
+    focus_events (self);
 }
 
 LpJob *

@@ -42,6 +42,7 @@ guint       lm_event_log_get_total         (LmEventLog *self);
 const char *lm_event_log_get_showing       (LmEventLog *self);
 gboolean    lm_event_log_is_polling        (LmEventLog *self);
 
+void        lm_event_log_focus_events (LmEventLog *self);
 LpJob      *lm_event_log_get_job           (LmEventLog *self);
 gboolean    lm_event_log_get_watching      (LmEventLog *self);
 const char *lm_event_log_get_state         (LmEventLog *self);

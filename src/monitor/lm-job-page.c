@@ -879,6 +879,7 @@ lm_job_page_show_errors (LmJobPage *self)
 
   lm_event_log_set_filter (self->event_log, "error");
   adw_view_stack_set_visible_child_name (self->tabs, "events");
+  lm_event_log_focus_events (self->event_log);
 }
 
 GtkWidget *

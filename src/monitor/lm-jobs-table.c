@@ -281,7 +281,17 @@ static void
 show_state (LmJobsTable *self,
             const char  *name)
 {
+  GtkWidget *shown;
+
   gtk_stack_set_visible_child_name (self->stack, name);
+
+  /* GTK 4.8 lets Tab into a stack's hidden pages (the "No jobs match"
+   * page's Clear Filters button, behind the list): only the page in view
+   * takes the focus. */
+  shown = gtk_stack_get_visible_child (self->stack);
+  for (GtkWidget *page = gtk_widget_get_first_child (GTK_WIDGET (self->stack)); page != NULL;
+       page = gtk_widget_get_next_sibling (page))
+    gtk_widget_set_can_focus (page, page == shown);
 }
 
 static void

@@ -133,6 +133,27 @@ view_job_errors_action (GtkWidget  *widget,
   lm_job_page_show_errors (LM_WINDOW (widget)->job_page);
 }
 
+/* Alt+1, Alt+2...: the tabs of the page in view, as in GNOME's apps with
+ * a view switcher. */
+static void
+tab_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *param)
+{
+  static const char * const jobs_tabs[] = { "all", "queue", "active", "completed" };
+  static const char * const job_tabs[] = { "overview", "events" };
+  LmWindow *self = LM_WINDOW (widget);
+  gint32 n = g_variant_get_int32 (param);
+
+  if (adw_leaflet_get_visible_child (self->leaflet) == GTK_WIDGET (self->job_page))
+    {
+      if (n >= 1 && n <= (gint32) G_N_ELEMENTS (job_tabs))
+        lm_job_page_set_tab (self->job_page, job_tabs[n - 1]);
+    }
+  else if (n >= 1 && n <= (gint32) G_N_ELEMENTS (jobs_tabs))
+    lm_window_set_tab (self, jobs_tabs[n - 1]);
+}
+
 static void
 go_back_action (GtkWidget  *widget,
                 const char *action_name,
@@ -500,6 +521,7 @@ lm_window_class_init (LmWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.delete-job", "x", delete_job_action);
   gtk_widget_class_install_action (widget_class, "win.view-config", "x", view_config_action);
   gtk_widget_class_install_action (widget_class, "win.go-back", NULL, go_back_action);
+  gtk_widget_class_install_action (widget_class, "win.tab", "i", tab_action);
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.retry-connection", NULL, retry_action);
@@ -511,6 +533,8 @@ lm_window_class_init (LmWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.go-back", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_ALT_MASK, "win.go-back", NULL);
+  for (int n = 1; n <= 4; n++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + n, GDK_ALT_MASK, "win.tab", "i", n);
 }
 
 static void
@@ -610,6 +634,13 @@ lm_window_toast (LmWindow   *self,
   toast = adw_toast_new (title);
   adw_toast_set_timeout (toast, 3);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+const char *
+lm_window_get_tab (LmWindow *self)
+{
+  g_return_val_if_fail (LM_IS_WINDOW (self), NULL);
+  return adw_view_stack_get_visible_child_name (self->view_stack);
 }
 
 void

@@ -23,6 +23,7 @@ void        lm_window_open_job        (LmWindow       *self,
 void        lm_window_show_jobs       (LmWindow       *self);
 void        lm_window_toast           (LmWindow       *self,
                                        const char     *text);
+const char *lm_window_get_tab         (LmWindow       *self);
 void        lm_window_set_tab         (LmWindow       *self,
                                        const char     *tab);
 GtkWidget  *lm_window_get_jobs_table  (LmWindow       *self,
