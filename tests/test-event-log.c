@@ -398,6 +398,20 @@ row_expanded (gpointer data)
   return lm_event_row_get_expanded (data);
 }
 
+static GtkLabel *
+find_selectable_label (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_label_get_selectable (GTK_LABEL (widget)))
+    return GTK_LABEL (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkLabel *found = find_selectable_label (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 test_expand_and_copy (void)
 {
@@ -424,6 +438,20 @@ test_expand_and_copy (void)
   /* ... showing the payload as indented JSON, coloured, in plain text the
    * same document. */
   assert_json_equal (lm_event_row_get_json (row), payload_text);
+
+  /* Tab into the payload selects it all; leaving forgets the selection,
+   * which would stay behind as a grey block. */
+  {
+    GtkLabel *json_label = find_selectable_label (GTK_WIDGET (row));
+    int start, end;
+
+    g_assert_nonnull (json_label);
+    g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (json_label)));
+    gtk_label_select_region (json_label, 0, -1);
+    g_assert_true (gtk_label_get_selection_bounds (json_label, &start, &end));
+    g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (row)));
+    g_assert_false (gtk_label_get_selection_bounds (json_label, &start, &end));
+  }
   g_assert_nonnull (strstr (lm_event_row_get_json (row), "\n  \"data\" : {"));
   {
     g_autofree char *markup = lm_event_json_markup (lm_event_row_get_json (row), FALSE);

@@ -40,6 +40,14 @@ label_text_cb (GtkLabel   *label,
 }
 
 static void
+forget_selection_cb (GtkLabel *label)
+{
+  /* Tab selects all of a selectable label; leaving it kept that as a grey
+   * block, which reads as a disabled field. */
+  gtk_label_select_region (label, 0, 0);
+}
+
+static void
 fix_widget (GtkWidget *widget)
 {
   GtkWidget *parent = gtk_widget_get_parent (widget);
@@ -49,6 +57,14 @@ fix_widget (GtkWidget *widget)
       g_object_set_data (G_OBJECT (widget), "lm-a11y-fixed", GINT_TO_POINTER (1));
       g_signal_connect_after (widget, "notify::label", G_CALLBACK (label_text_cb), NULL);
       label_text_cb (GTK_LABEL (widget), NULL, NULL);
+
+      if (gtk_label_get_selectable (GTK_LABEL (widget)))
+        {
+          GtkEventController *focus = gtk_event_controller_focus_new ();
+
+          g_signal_connect_swapped (focus, "leave", G_CALLBACK (forget_selection_cb), widget);
+          gtk_widget_add_controller (widget, focus);
+        }
     }
 
   /* A view switcher's tab is named by its title; its icon is decoration. */

@@ -494,6 +494,7 @@ static void
 lm_event_row_init (LmEventRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  lm_a11y_fix_names (GTK_WIDGET (self));
 
   /* Colours follow the style; the markup is redone when it changes. */
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",

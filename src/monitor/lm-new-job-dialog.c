@@ -17,6 +17,7 @@
 
 #include "lp-catalog.h"
 #include "lp-format.h"
+#include "lm-a11y.h"
 #include "lm-new-job-dialog.h"
 
 #define NAME_MAX_CHARS 200
@@ -671,6 +672,7 @@ show_webhook (GtkWindow  *parent,
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_CHAR);
   gtk_widget_add_css_class (label, "monospace");
+  lm_a11y_fix_names (label);
 
   dialog = adw_message_dialog_new (parent, _("Connect Your Trainer"),
                                    _("Post the trainer's events to this address, signed with this secret (HMAC-SHA256 in the X-Lora-Signature header). The secret is not shown again."));

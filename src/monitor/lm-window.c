@@ -330,6 +330,7 @@ show_question (LmWindow *self,
         gtk_label_set_selectable (GTK_LABEL (label), TRUE);
         gtk_label_set_xalign (GTK_LABEL (label), 0);
         gtk_widget_add_css_class (label, "monospace");
+        lm_a11y_fix_names (label);
         dialog = adw_message_dialog_new (GTK_WINDOW (self), lp_job_get_name (job), body);
         adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
         adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), label);
