@@ -16,6 +16,8 @@
 #include "jobd-fixture.h"
 #include "lm-loss-chart.h"
 #include "lm-loss-plot.h"
+#include "lp-axis.h"
+#include "lp-smooth.h"
 
 static GtkWindow *window;
 static LmLossChart *chart;
@@ -642,6 +644,85 @@ test_many_points (void)
   wait_for_frame ();
 }
 
+static GtkRange *
+find_scale (GtkWidget *widget)
+{
+  if (GTK_IS_SCALE (widget))
+    return GTK_RANGE (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkRange *found = find_scale (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static double
+noisy_loss (gint64 step)
+{
+  return 2.0 / (1.0 + (double) step / 100.0) + ((step / 10) % 2 == 0 ? 0.2 : -0.2);
+}
+
+/* Issue 16: TensorBoard's smoothing, from the chart's slider, remembered,
+ * read out with both values. */
+static void
+test_smoothing (void)
+{
+  LmLossPlot *plot = find_plot (GTK_WIDGET (chart));
+  GtkRange *scale = find_scale (GTK_WIDGET (chart));
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *raw_text = NULL;
+  g_autofree char *smooth_text = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *expected = NULL;
+  double raw[85], smoothed[85];
+
+  setup ();
+  append_range (LP_SERIES_TRAIN_LOSS, 10, 850, 10, noisy_loss);
+  g_assert_nonnull (scale);
+  g_assert_cmpfloat (lm_loss_plot_get_smoothing (plot), ==, 0);
+  raw_text = lm_loss_chart_get_point_text (chart);
+  g_assert_null (strstr (raw_text, "smoothed"));
+
+  gtk_range_set_value (scale, 0.6);
+  g_assert_cmpfloat_with_epsilon (lm_loss_plot_get_smoothing (plot), 0.6, 1e-9);
+  g_assert_cmpfloat_with_epsilon (g_settings_get_double (settings, "chart-smoothing"), 0.6, 1e-9);
+
+  for (guint i = 0; i < G_N_ELEMENTS (raw); i++)
+    raw[i] = noisy_loss (10 * (gint64) (i + 1));
+  lp_smooth_ema (raw, G_N_ELEMENTS (raw), 0.6, smoothed);
+  {
+    g_autofree char *r = lp_axis_format_loss (raw[84], 3);
+    g_autofree char *sm = lp_axis_format_loss (smoothed[84], 3);
+
+    expected = g_strdup_printf ("Step 850: Training Loss %s, smoothed %s, no validation loss yet", r, sm);
+  }
+  smooth_text = lm_loss_chart_get_point_text (chart);
+  g_assert_cmpstr (smooth_text, ==, expected);
+  g_assert_true (has_label_with_text (GTK_WIDGET (chart), smooth_text));
+  description = lm_loss_chart_describe (chart);
+  g_assert_nonnull (strstr (description, "Smoothed, weight 0.60."));
+  wait_for_frame ();
+
+  /* New points are smoothed on from where the curve was. */
+  append_range (LP_SERIES_TRAIN_LOSS, 860, 860, 10, noisy_loss);
+  wait_for_frame ();
+
+  /* Another chart (another job's page) starts with the remembered value. */
+  {
+    GtkWidget *other = g_object_ref_sink (lm_loss_chart_new ());
+
+    g_assert_cmpfloat_with_epsilon (lm_loss_plot_get_smoothing (find_plot (other)), 0.6, 1e-9);
+    g_object_unref (other);
+  }
+
+  gtk_range_set_value (scale, 0);
+  g_clear_pointer (&smooth_text, g_free);
+  smooth_text = lm_loss_chart_get_point_text (chart);
+  g_assert_null (strstr (smooth_text, "smoothed"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -673,6 +754,7 @@ main (int   argc,
   g_test_add_func ("/loss-chart/gaps", test_gaps_and_spikes_draw);
   g_test_add_func ("/loss-chart/pointer", test_pointer);
   g_test_add_func ("/loss-chart/many-points", test_many_points);
+  g_test_add_func ("/loss-chart/smoothing", test_smoothing);
 
   ret = g_test_run ();
 

@@ -93,6 +93,46 @@ test_incremental (void)
     g_assert_cmpfloat (lp_ema_push (&ema, values[i]), ==, smoothed[i]);
 }
 
+/* A curve that grows point by point gives what smoothing it whole gives;
+ * a new weight or a shorter series starts it over. */
+static void
+test_curve (void)
+{
+  double raw[200], whole[200];
+  LpEmaCurve curve;
+  const double *values = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (raw); i++)
+    raw[i] = 2.0 / (1.0 + i / 10.0) + (i % 7 == 0 ? 0.3 : 0.0);
+  raw[50] = NAN;
+
+  lp_ema_curve_init (&curve, 0.6);
+  for (gsize n = 0; n <= G_N_ELEMENTS (raw); n += 13)
+    values = lp_ema_curve_update (&curve, raw, n);
+  values = lp_ema_curve_update (&curve, raw, G_N_ELEMENTS (raw));
+  lp_smooth_ema (raw, G_N_ELEMENTS (raw), 0.6, whole);
+  for (guint i = 0; i < G_N_ELEMENTS (raw); i++)
+    if (isnan (whole[i]))
+      g_assert_true (isnan (values[i]));
+    else
+      g_assert_cmpfloat (values[i], ==, whole[i]);
+
+  lp_ema_curve_set_weight (&curve, 0.9);
+  g_assert_cmpfloat (lp_ema_curve_get_weight (&curve), ==, 0.9);
+  values = lp_ema_curve_update (&curve, raw, 100);
+  lp_smooth_ema (raw, 100, 0.9, whole);
+  g_assert_cmpfloat (values[99], ==, whole[99]);
+
+  /* Another job's shorter series. */
+  values = lp_ema_curve_update (&curve, raw + 100, 10);
+  lp_smooth_ema (raw + 100, 10, 0.9, whole);
+  g_assert_cmpfloat (values[9], ==, whole[9]);
+  g_assert_cmpfloat (values[0], ==, raw[100]);
+
+  lp_ema_curve_clear (&curve);
+  lp_ema_curve_clear (&curve);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -104,6 +144,7 @@ main (int   argc,
   g_test_add_func ("/smooth/weights", test_weights);
   g_test_add_func ("/smooth/non-finite", test_non_finite);
   g_test_add_func ("/smooth/incremental", test_incremental);
+  g_test_add_func ("/smooth/curve", test_curve);
 
   return g_test_run ();
 }

@@ -58,3 +58,78 @@ lp_smooth_ema (const double *values,
   for (gsize i = 0; i < n_values; i++)
     smoothed[i] = lp_ema_push (&ema, values[i]);
 }
+
+/**
+ * lp_ema_curve_init:
+ * @curve: a curve to set up
+ * @weight: its smoothing, 0 to %LP_SMOOTH_WEIGHT_MAX
+ */
+void
+lp_ema_curve_init (LpEmaCurve *curve,
+                   double      weight)
+{
+  g_return_if_fail (curve != NULL);
+
+  lp_ema_init (&curve->ema, weight);
+  curve->values = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+void
+lp_ema_curve_clear (LpEmaCurve *curve)
+{
+  g_return_if_fail (curve != NULL);
+
+  g_clear_pointer (&curve->values, g_array_unref);
+}
+
+double
+lp_ema_curve_get_weight (const LpEmaCurve *curve)
+{
+  g_return_val_if_fail (curve != NULL, 0);
+
+  return curve->ema.weight;
+}
+
+/* A new weight smooths the whole series again, at the next update. */
+void
+lp_ema_curve_set_weight (LpEmaCurve *curve,
+                         double      weight)
+{
+  g_return_if_fail (curve != NULL && curve->values != NULL);
+
+  lp_ema_init (&curve->ema, weight);
+  g_array_set_size (curve->values, 0);
+}
+
+/**
+ * lp_ema_curve_update:
+ * @curve: a curve
+ * @raw: the series, its points in step order
+ * @n_raw: how many
+ *
+ * Smooths the points of @raw not seen yet. A series that got shorter (a
+ * new job in the same chart) is smoothed again from its start.
+ *
+ * Returns: (transfer none): @n_raw smoothed values, valid until the next
+ *   call
+ */
+const double *
+lp_ema_curve_update (LpEmaCurve   *curve,
+                     const double *raw,
+                     gsize         n_raw)
+{
+  gsize done;
+
+  g_return_val_if_fail (curve != NULL && curve->values != NULL, NULL);
+  g_return_val_if_fail (n_raw == 0 || raw != NULL, NULL);
+
+  if (n_raw < curve->values->len)
+    lp_ema_curve_set_weight (curve, curve->ema.weight);
+
+  done = curve->values->len;
+  g_array_set_size (curve->values, (guint) n_raw);
+  for (gsize i = done; i < n_raw; i++)
+    g_array_index (curve->values, double, i) = lp_ema_push (&curve->ema, raw[i]);
+
+  return (const double *) (gpointer) curve->values->data;
+}

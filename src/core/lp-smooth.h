@@ -30,4 +30,22 @@ void    lp_smooth_ema (const double *values,
                        double        weight,
                        double       *smoothed);
 
+/* A smoothed copy of a series that only grows: a chart's new points are
+ * smoothed as they come, not the million before them again. */
+typedef struct
+{
+  LpEma   ema;
+  GArray *values;       /* double */
+} LpEmaCurve;
+
+void          lp_ema_curve_init   (LpEmaCurve   *curve,
+                                   double        weight);
+void          lp_ema_curve_clear  (LpEmaCurve   *curve);
+double        lp_ema_curve_get_weight (const LpEmaCurve *curve);
+void          lp_ema_curve_set_weight (LpEmaCurve *curve,
+                                   double        weight);
+const double *lp_ema_curve_update (LpEmaCurve   *curve,
+                                   const double *raw,
+                                   gsize         n_raw);
+
 G_END_DECLS

@@ -30,6 +30,9 @@ struct _LmLossChart
   GtkButton      *zoom_in_button;
   GtkDrawingArea *train_swatch;
   GtkDrawingArea *val_swatch;
+  GtkAdjustment  *smoothing_adjustment;
+
+  GSettings      *settings;
 };
 
 G_DEFINE_FINAL_TYPE (LmLossChart, lm_loss_chart, GTK_TYPE_WIDGET)
@@ -154,6 +157,7 @@ lm_loss_chart_dispose (GObject *object)
 {
   GtkWidget *child;
 
+  g_clear_object (&LM_LOSS_CHART (object)->settings);
   gtk_widget_dispose_template (GTK_WIDGET (object), LM_TYPE_LOSS_CHART);
 
   /* Only bound children are cleared by the template; the root goes here. */
@@ -234,8 +238,10 @@ lm_loss_chart_class_init (LmLossChartClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, zoom_in_button);
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, train_swatch);
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, val_swatch);
+  gtk_widget_class_bind_template_child (widget_class, LmLossChart, smoothing_adjustment);
   gtk_widget_class_bind_template_callback (widget_class, cursor_step_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, span_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, update_point_label);
 
   gtk_widget_class_install_action (widget_class, "chart.zoom-in", NULL, zoom_in_action);
   gtk_widget_class_install_action (widget_class, "chart.zoom-out", NULL, zoom_out_action);
@@ -261,6 +267,13 @@ lm_loss_chart_init (LmLossChart *self)
                                   GUINT_TO_POINTER (LP_SERIES_TRAIN_LOSS), NULL);
   gtk_drawing_area_set_draw_func (self->val_swatch, draw_swatch,
                                   GUINT_TO_POINTER (LP_SERIES_VAL_LOSS), NULL);
+
+  /* One smoothing for every job, remembered, as TensorBoard's slider. */
+  self->settings = g_settings_new (APP_ID);
+  g_object_bind_property (self->smoothing_adjustment, "value", self->plot, "smoothing",
+                          G_BINDING_SYNC_CREATE);
+  g_settings_bind (self->settings, "chart-smoothing", self->smoothing_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
 
   update_actions (self);
   update_point_label (self);

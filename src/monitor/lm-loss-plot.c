@@ -26,6 +26,7 @@
 #include "lp-calc.h"
 #include "lp-decimate.h"
 #include "lp-format.h"
+#include "lp-smooth.h"
 #include "lm-loss-plot.h"
 
 /* LP_SERIES_TRAIN_LOSS and LP_SERIES_VAL_LOSS, which are also the indices. */
@@ -71,6 +72,8 @@ typedef struct
   double    picks_x_max;
   gboolean  picks_valid;
   guint     n_visible;      /* raw points inside the view */
+
+  LpEmaCurve smooth;        /* y smoothed, while the plot smooths */
 } Series;
 
 struct _LmLossPlot
@@ -78,6 +81,7 @@ struct _LmLossPlot
   GtkWidget        parent_instance;
 
   Series           series[N_PLOTTED];
+  double           smoothing;
   gint64           span;
   gint64           cursor_step;
 
@@ -104,6 +108,7 @@ enum {
   PROP_0,
   PROP_CURSOR_STEP,
   PROP_SPAN,
+  PROP_SMOOTHING,
   N_PROPS
 };
 
@@ -272,11 +277,22 @@ series_thin (Series *s,
   s->picks_valid = TRUE;
 }
 
+/* The values to draw: the raw ones, or smoothed while the plot smooths. */
+static const double *
+series_drawn (Series *s,
+              double  smoothing)
+{
+  if (smoothing > 0)
+    return lp_ema_curve_update (&s->smooth, (const double *) (gpointer) s->y->data, s->y->len);
+  return (const double *) (gpointer) s->y->data;
+}
+
 static void
 series_clear (Series *s)
 {
   g_array_set_size (s->x, 0);
   g_array_set_size (s->y, 0);
+  lp_ema_curve_set_weight (&s->smooth, lp_ema_curve_get_weight (&s->smooth));
   s->picks_valid = FALSE;
   s->n_picks = 0;
   s->n_visible = 0;
@@ -446,12 +462,30 @@ step_at (LmLossPlot *self,
   return TRUE;
 }
 
+/* Smoothed, the reader hears both: the curve drawn and the value behind. */
+static void
+append_smoothed (LmLossPlot *self,
+                 GString    *parts,
+                 Series     *s,
+                 guint       i)
+{
+  g_autofree char *value = NULL;
+
+  if (self->smoothing <= 0)
+    return;
+
+  value = lp_axis_format_loss (series_drawn (s, self->smoothing)[i], 3);
+  /* Translators: after a loss in the chart's point text, e.g.
+   * "Training Loss 0.342, smoothed 0.351". */
+  g_string_append_printf (parts, _(", smoothed %s"), value);
+}
+
 static char *
 point_text_for_step (LmLossPlot *self,
                      gint64      step)
 {
-  const Series *train = &self->series[LP_SERIES_TRAIN_LOSS];
-  const Series *val = &self->series[LP_SERIES_VAL_LOSS];
+  Series *train = &self->series[LP_SERIES_TRAIN_LOSS];
+  Series *val = &self->series[LP_SERIES_VAL_LOSS];
   /* Translators: separates the losses in "Training Loss 0.342, Validation Loss 0.358". */
   const char *separator = C_("list", ", ");
   g_autofree char *step_text = lp_format_count (step);
@@ -467,6 +501,7 @@ point_text_for_step (LmLossPlot *self,
 
           /* Translators: part of a chart's point text, e.g. "Training Loss 0.342". */
           g_string_append_printf (parts, _("Training Loss %s"), value);
+          append_smoothed (self, parts, train, (guint) i);
         }
     }
 
@@ -487,8 +522,11 @@ point_text_for_step (LmLossPlot *self,
       g_autofree char *value = lp_axis_format_loss (series_y (val, (guint) i), 3);
 
       if (val_step == (double) step)
-        /* Translators: part of a chart's point text, e.g. "Validation Loss 0.358". */
-        g_string_append_printf (parts, _("Validation Loss %s"), value);
+        {
+          /* Translators: part of a chart's point text, e.g. "Validation Loss 0.358". */
+          g_string_append_printf (parts, _("Validation Loss %s"), value);
+          append_smoothed (self, parts, val, (guint) i);
+        }
       else
         {
           g_autofree char *val_step_text = lp_format_count (step_of (val_step));
@@ -497,6 +535,7 @@ point_text_for_step (LmLossPlot *self,
            * "Validation Loss 0.358 (step 800)".
            */
           g_string_append_printf (parts, _("Validation Loss %s (step %s)"), value, val_step_text);
+          append_smoothed (self, parts, val, (guint) i);
         }
     }
 
@@ -585,6 +624,7 @@ static void
 draw_dense_series (LmLossPlot   *self,
                    cairo_t      *cr,
                    const Series *s,
+                   const double *ys,
                    gboolean      dashed)
 {
   g_autoptr(GArray) bridges = g_array_new (FALSE, FALSE, sizeof (double));
@@ -602,7 +642,7 @@ draw_dense_series (LmLossPlot   *self,
       if (k < s->n_picks)
         {
           guint i = s->picks[k];
-          double y = series_y (s, i);
+          double y = ys[i];
 
           finite = isfinite (y);
           if (finite)
@@ -688,6 +728,8 @@ static void
 draw_series (LmLossPlot    *self,
              cairo_t       *cr,
              LpSeries       which,
+             const double  *ys,
+             gboolean       markers,
              const GdkRGBA *color)
 {
   static const double dashes[] = { 6.0, 4.0 };
@@ -704,7 +746,7 @@ draw_series (LmLossPlot    *self,
 
   if (s->n_visible > DENSE_PER_PIXEL * self->area.size.width)
     {
-      draw_dense_series (self, cr, s, dashed);
+      draw_dense_series (self, cr, s, ys, dashed);
       return;
     }
 
@@ -716,7 +758,7 @@ draw_series (LmLossPlot    *self,
   for (guint k = 0; k < s->n_picks; k++)
     {
       guint i = s->picks[k];
-      double y = series_y (s, i);
+      double y = ys[i];
       double px, py;
 
       /* A NaN or infinite loss leaves a gap instead of a bridge. */
@@ -739,14 +781,14 @@ draw_series (LmLossPlot    *self,
   cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
 
-  if (s->n_visible == 0 || s->n_visible * MARKER_SPACING > self->area.size.width)
+  if (!markers || s->n_visible == 0 || s->n_visible * MARKER_SPACING > self->area.size.width)
     return;
 
   /* Sparse enough that the thinning kept every point. */
   for (guint k = 0; k < s->n_picks; k++)
     {
       guint i = s->picks[k];
-      double y = series_y (s, i);
+      double y = ys[i];
 
       if (!isfinite (y))
         continue;
@@ -784,9 +826,23 @@ snapshot_lines (LmLossPlot  *self,
 
       gtk_snapshot_push_clip (lines, &clip);
       cr = gtk_snapshot_append_cairo (lines, &clip);
+      /* Smoothed, the raw curve stays faint behind, as in TensorBoard: a
+       * spike the average hides is still there to see. */
+      if (self->smoothing > 0)
+        {
+          GdkRGBA faint_train = with_alpha (&train_color, 0.25f);
+          GdkRGBA faint_val = with_alpha (&val_color, 0.25f);
+
+          draw_series (self, cr, LP_SERIES_VAL_LOSS, series_drawn (&self->series[LP_SERIES_VAL_LOSS], 0),
+                       FALSE, &faint_val);
+          draw_series (self, cr, LP_SERIES_TRAIN_LOSS, series_drawn (&self->series[LP_SERIES_TRAIN_LOSS], 0),
+                       FALSE, &faint_train);
+        }
       /* Training loss on top: it is the denser, primary series. */
-      draw_series (self, cr, LP_SERIES_VAL_LOSS, &val_color);
-      draw_series (self, cr, LP_SERIES_TRAIN_LOSS, &train_color);
+      draw_series (self, cr, LP_SERIES_VAL_LOSS,
+                   series_drawn (&self->series[LP_SERIES_VAL_LOSS], self->smoothing), TRUE, &val_color);
+      draw_series (self, cr, LP_SERIES_TRAIN_LOSS,
+                   series_drawn (&self->series[LP_SERIES_TRAIN_LOSS], self->smoothing), TRUE, &train_color);
       cairo_destroy (cr);
       gtk_snapshot_pop (lines);
 
@@ -1284,6 +1340,7 @@ lm_loss_plot_finalize (GObject *object)
       g_clear_pointer (&self->series[i].x, g_array_unref);
       g_clear_pointer (&self->series[i].y, g_array_unref);
       g_clear_pointer (&self->series[i].picks, g_free);
+      lp_ema_curve_clear (&self->series[i].smooth);
     }
   g_clear_pointer (&self->lines_node, gsk_render_node_unref);
 
@@ -1302,6 +1359,7 @@ lm_loss_plot_get_property (GObject    *object,
     {
     case PROP_CURSOR_STEP: g_value_set_int64 (value, self->cursor_step); break;
     case PROP_SPAN: g_value_set_int64 (value, self->span); break;
+    case PROP_SMOOTHING: g_value_set_double (value, self->smoothing); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1318,6 +1376,7 @@ lm_loss_plot_set_property (GObject      *object,
     {
     case PROP_CURSOR_STEP: lm_loss_plot_set_cursor_step (self, g_value_get_int64 (value)); break;
     case PROP_SPAN: lm_loss_plot_set_span (self, g_value_get_int64 (value)); break;
+    case PROP_SMOOTHING: lm_loss_plot_set_smoothing (self, g_value_get_double (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1358,6 +1417,16 @@ lm_loss_plot_class_init (LmLossPlotClass *klass)
     g_param_spec_int64 ("span", NULL, NULL, 0, G_MAXINT64, 0,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * LmLossPlot:smoothing:
+   *
+   * The weight of TensorBoard's debiased exponential moving average, 0
+   * (the raw curves) to 0.99; smoothed, the raw curves stay faint behind.
+   */
+  properties[PROP_SMOOTHING] =
+    g_param_spec_double ("smoothing", NULL, NULL, 0, LP_SMOOTH_WEIGHT_MAX, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_install_action (widget_class, "plot.previous-point", NULL, cursor_action);
@@ -1390,6 +1459,7 @@ lm_loss_plot_init (LmLossPlot *self)
     {
       self->series[i].x = g_array_new (FALSE, FALSE, sizeof (double));
       self->series[i].y = g_array_new (FALSE, FALSE, sizeof (double));
+      lp_ema_curve_init (&self->series[i].smooth, 0);
     }
   self->cursor_step = -1;
 
@@ -1638,6 +1708,37 @@ lm_loss_plot_get_visible_range (LmLossPlot *self,
     *step_max = hi;
 }
 
+double
+lm_loss_plot_get_smoothing (LmLossPlot *self)
+{
+  g_return_val_if_fail (LM_IS_LOSS_PLOT (self), 0);
+  return self->smoothing;
+}
+
+/**
+ * lm_loss_plot_set_smoothing:
+ * @self: a #LmLossPlot
+ * @weight: 0 for the raw curves, up to 0.99
+ */
+void
+lm_loss_plot_set_smoothing (LmLossPlot *self,
+                            double      weight)
+{
+  g_return_if_fail (LM_IS_LOSS_PLOT (self));
+
+  weight = isfinite (weight) ? CLAMP (weight, 0, LP_SMOOTH_WEIGHT_MAX) : 0;
+  if (self->smoothing == weight)
+    return;
+
+  self->smoothing = weight;
+  for (guint i = 0; i < N_PLOTTED; i++)
+    lp_ema_curve_set_weight (&self->series[i].smooth, weight);
+
+  lines_changed (self);
+  update_accessible (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SMOOTHING]);
+}
+
 /**
  * lm_loss_plot_get_value_range:
  * @self: a #LmLossPlot
@@ -1816,6 +1917,15 @@ lm_loss_plot_describe (LmLossPlot *self)
   g_string_append_c (text, ' ');
   /* Translators: the zoom of the loss chart, e.g. "Showing steps 0 to 850." */
   g_string_append_printf (text, _("Showing steps %s to %s."), lo_text, hi_text);
+
+  if (self->smoothing > 0)
+    {
+      g_autofree char *weight = g_strdup_printf ("%.2f", self->smoothing);
+
+      g_string_append_c (text, ' ');
+      /* Translators: the chart's smoothing, e.g. "Smoothed, weight 0.60." */
+      g_string_append_printf (text, _("Smoothed, weight %s."), weight);
+    }
 
   if (self->cursor_step >= 0)
     {
