@@ -267,6 +267,51 @@ test_value_range (void)
   g_assert_true (isfinite (lo) && isfinite (hi));
 }
 
+static void
+test_log_scale (void)
+{
+  double lo, hi, ticks[64];
+  guint n;
+
+  lp_axis_log_range (0.042, 1.7, &lo, &hi);
+  g_assert_cmpfloat_with_epsilon (lo, 0.01, 1e-12);
+  g_assert_cmpfloat_with_epsilon (hi, 10.0, 1e-9);
+  /* A power of ten is its own bound. */
+  lp_axis_log_range (0.1, 1.0, &lo, &hi);
+  g_assert_cmpfloat_with_epsilon (lo, 0.1, 1e-12);
+  g_assert_cmpfloat_with_epsilon (hi, 1.0, 1e-12);
+  /* One value: a decade around it. */
+  lp_axis_log_range (0.5, 0.5, &lo, &hi);
+  g_assert_cmpfloat_with_epsilon (lo, 0.1, 1e-12);
+  g_assert_cmpfloat_with_epsilon (hi, 1.0, 1e-12);
+  /* Nothing positive in view, and absurd values. */
+  lp_axis_log_range (INFINITY, -INFINITY, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.01);
+  g_assert_cmpfloat (hi, ==, 10.0);
+  lp_axis_log_range (DBL_MIN, DBL_MAX, &lo, &hi);
+  g_assert_cmpfloat_with_epsilon (lo, 1e-12, 1e-24);
+  g_assert_cmpfloat_with_epsilon (hi, 1e12, 1);
+
+  /* Room for 1, 2, 5 per decade. */
+  n = lp_axis_log_ticks (0.01, 10, 12, ticks, G_N_ELEMENTS (ticks));
+  g_assert_cmpuint (n, ==, 10);
+  g_assert_cmpfloat_with_epsilon (ticks[0], 0.01, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ticks[1], 0.02, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ticks[2], 0.05, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ticks[9], 10, 1e-9);
+  /* No room: the decades alone, then every other one. */
+  n = lp_axis_log_ticks (0.01, 10, 5, ticks, G_N_ELEMENTS (ticks));
+  g_assert_cmpuint (n, ==, 4);
+  n = lp_axis_log_ticks (1e-12, 1e12, 8, ticks, G_N_ELEMENTS (ticks));
+  g_assert_cmpuint (n, <=, 8);
+  g_assert_cmpuint (n, >=, 2);
+  /* Never past the capacity. */
+  n = lp_axis_log_ticks (1e-12, 1e12, 100, ticks, 3);
+  g_assert_cmpuint (n, ==, 3);
+  g_assert_cmpuint (lp_axis_log_ticks (0, 10, 5, ticks, 64), ==, 0);
+  g_assert_cmpuint (lp_axis_log_ticks (1, 1, 5, ticks, 64), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -279,6 +324,7 @@ main (int   argc,
   g_test_add_func ("/axis/ticks-degenerate", test_ticks_degenerate);
   g_test_add_func ("/axis/nice-range", test_nice_range);
   g_test_add_func ("/axis/value-range", test_value_range);
+  g_test_add_func ("/axis/log-scale", test_log_scale);
   g_test_add_func ("/axis/decimals", test_decimals);
   g_test_add_func ("/axis/format-value", test_format_value);
   g_test_add_func ("/axis/format-step", test_format_step);

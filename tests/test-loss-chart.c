@@ -723,6 +723,70 @@ test_smoothing (void)
   g_assert_null (strstr (smooth_text, "smoothed"));
 }
 
+static GtkToggleButton *
+find_toggle (GtkWidget *widget)
+{
+  if (GTK_IS_TOGGLE_BUTTON (widget) && gtk_button_get_label (GTK_BUTTON (widget)) != NULL &&
+      g_str_equal (gtk_button_get_label (GTK_BUTTON (widget)), "_Log Scale"))
+    return GTK_TOGGLE_BUTTON (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkToggleButton *found = find_toggle (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static double
+zero_at_500 (gint64 step)
+{
+  return step == 500 ? 0.0 : 2.0 / (1.0 + (double) step / 100.0);
+}
+
+/* Issue 16: a log scale in whole decades, from a toggle, remembered; a
+ * loss of 0 has no place on it and leaves a gap. */
+static void
+test_log_scale (void)
+{
+  LmLossPlot *plot = find_plot (GTK_WIDGET (chart));
+  GtkToggleButton *toggle = find_toggle (GTK_WIDGET (chart));
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *description = NULL;
+  double lo, hi;
+
+  setup ();
+  /* 1.82 at step 10 down to 0.105 at 1,800, and a 0 at step 500. */
+  append_range (LP_SERIES_TRAIN_LOSS, 10, 1800, 10, zero_at_500);
+  g_assert_nonnull (toggle);
+  g_assert_false (lm_loss_plot_get_log_scale (plot));
+
+  gtk_toggle_button_set_active (toggle, TRUE);
+  g_assert_true (lm_loss_plot_get_log_scale (plot));
+  g_assert_true (g_settings_get_boolean (settings, "chart-log-scale"));
+  wait_for_frame ();
+  g_assert_true (lm_loss_chart_get_value_range (chart, &lo, &hi));
+  g_assert_cmpfloat_with_epsilon (lo, 0.1, 1e-12);
+  g_assert_cmpfloat_with_epsilon (hi, 10.0, 1e-9);
+  description = lm_loss_chart_describe (chart);
+  g_assert_nonnull (strstr (description, "Logarithmic scale."));
+
+  /* The cursor on the 0: the text says it, the drawing leaves it out. */
+  lm_loss_chart_set_cursor_step (chart, 500);
+  {
+    g_autofree char *point = lm_loss_chart_get_point_text (chart);
+
+    g_assert_nonnull (strstr (point, "Training Loss 0.000"));
+  }
+  wait_for_frame ();
+
+  gtk_toggle_button_set_active (toggle, FALSE);
+  wait_for_frame ();
+  g_assert_true (lm_loss_chart_get_value_range (chart, &lo, &hi));
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 2.0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -755,6 +819,7 @@ main (int   argc,
   g_test_add_func ("/loss-chart/pointer", test_pointer);
   g_test_add_func ("/loss-chart/many-points", test_many_points);
   g_test_add_func ("/loss-chart/smoothing", test_smoothing);
+  g_test_add_func ("/loss-chart/log-scale", test_log_scale);
 
   ret = g_test_run ();
 

@@ -185,6 +185,97 @@ lp_axis_value_range (double    data_min,
     *min = 0.0;
 }
 
+/* The decades a log scale may span: a loss from 1e-12 to 1e12. */
+#define LOG_MIN_EXPONENT -12
+#define LOG_MAX_EXPONENT 12
+
+/**
+ * lp_axis_log_range:
+ * @data_min: the lowest positive finite value in view, or +inf for none
+ * @data_max: the highest finite value in view, or -inf for none
+ * @min: (out): the bottom of a log scale, a power of ten
+ * @max: (out): its top, a power of ten above @min
+ *
+ * Whole decades, so the scale starts and ends on a labelled power of ten
+ * and curves of different runs land on the same grid.
+ */
+void
+lp_axis_log_range (double  data_min,
+                   double  data_max,
+                   double *min,
+                   double *max)
+{
+  double lo, hi;
+
+  g_return_if_fail (min != NULL);
+  g_return_if_fail (max != NULL);
+
+  if (!isfinite (data_min) || !isfinite (data_max) || data_min <= 0 || data_max < data_min)
+    {
+      *min = 0.01;
+      *max = 10.0;
+      return;
+    }
+
+  lo = floor (log10 (data_min) + EPSILON);
+  hi = ceil (log10 (data_max) - EPSILON);
+  lo = CLAMP (lo, LOG_MIN_EXPONENT, LOG_MAX_EXPONENT - 1);
+  hi = CLAMP (hi, lo + 1, LOG_MAX_EXPONENT);
+
+  *min = pow (10, lo);
+  *max = pow (10, hi);
+}
+
+/**
+ * lp_axis_log_ticks:
+ * @min: the bottom of a log scale, from lp_axis_log_range()
+ * @max: its top
+ * @max_ticks: the most ticks that fit
+ * @out: (out) (array length=capacity): the ticks, in increasing order
+ * @capacity: the size of @out
+ *
+ * The powers of ten between @min and @max; with room to spare, 2 and 5
+ * times each as well, as on log paper. With more decades than room, every
+ * other decade (or fewer).
+ *
+ * Returns: the number of ticks written
+ */
+guint
+lp_axis_log_ticks (double  min,
+                   double  max,
+                   guint   max_ticks,
+                   double *out,
+                   guint   capacity)
+{
+  static const double mantissas[] = { 1, 2, 5 };
+  double lo, hi, stride;
+  guint decades, n = 0;
+  gboolean minor;
+
+  g_return_val_if_fail (out != NULL || capacity == 0, 0);
+
+  if (!(min > 0) || !(max > min) || !isfinite (max) || max_ticks == 0)
+    return 0;
+
+  lo = round (log10 (min));
+  hi = round (log10 (max));
+  decades = (guint) MAX (1, hi - lo);
+  minor = decades * G_N_ELEMENTS (mantissas) + 1 <= max_ticks;
+  stride = minor ? 1 : ceil ((decades + 1) / (double) max_ticks);
+
+  for (double e = lo; e <= hi && n < capacity; e += stride)
+    for (guint m = 0; m < (minor ? G_N_ELEMENTS (mantissas) : 1) && n < capacity; m++)
+      {
+        double value = mantissas[m] * pow (10, e);
+
+        if (value > max * (1 + EPSILON))
+          break;
+        out[n++] = value;
+      }
+
+  return n;
+}
+
 /**
  * lp_axis_nice_range:
  * @min: the lowest value to show

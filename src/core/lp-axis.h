@@ -31,6 +31,15 @@ void      lp_axis_value_range   (double   data_min,
                                  double   full_top,
                                  double  *min,
                                  double  *max);
+void      lp_axis_log_range     (double   data_min,
+                                 double   data_max,
+                                 double  *min,
+                                 double  *max);
+guint     lp_axis_log_ticks     (double   min,
+                                 double   max,
+                                 guint    max_ticks,
+                                 double  *out,
+                                 guint    capacity);
 guint     lp_axis_decimals      (double   step);
 char     *lp_axis_format_value  (double   value,
                                  double   step);

@@ -31,6 +31,7 @@ struct _LmLossChart
   GtkDrawingArea *train_swatch;
   GtkDrawingArea *val_swatch;
   GtkAdjustment  *smoothing_adjustment;
+  GtkToggleButton *log_scale_button;
 
   GSettings      *settings;
 };
@@ -239,6 +240,7 @@ lm_loss_chart_class_init (LmLossChartClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, train_swatch);
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, val_swatch);
   gtk_widget_class_bind_template_child (widget_class, LmLossChart, smoothing_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, LmLossChart, log_scale_button);
   gtk_widget_class_bind_template_callback (widget_class, cursor_step_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, span_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, update_point_label);
@@ -273,6 +275,10 @@ lm_loss_chart_init (LmLossChart *self)
   g_object_bind_property (self->smoothing_adjustment, "value", self->plot, "smoothing",
                           G_BINDING_SYNC_CREATE);
   g_settings_bind (self->settings, "chart-smoothing", self->smoothing_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_object_bind_property (self->log_scale_button, "active", self->plot, "log-scale",
+                          G_BINDING_SYNC_CREATE);
+  g_settings_bind (self->settings, "chart-log-scale", self->log_scale_button, "active",
                    G_SETTINGS_BIND_DEFAULT);
 
   update_actions (self);

@@ -82,6 +82,7 @@ struct _LmLossPlot
 
   Series           series[N_PLOTTED];
   double           smoothing;
+  gboolean         log_scale;
   gint64           span;
   gint64           cursor_step;
 
@@ -109,6 +110,7 @@ enum {
   PROP_CURSOR_STEP,
   PROP_SPAN,
   PROP_SMOOTHING,
+  PROP_LOG_SCALE,
   N_PROPS
 };
 
@@ -353,8 +355,22 @@ static double
 to_py (LmLossPlot *self,
        double      y)
 {
-  return coord (self->area.origin.y + self->area.size.height -
-                (y - self->y_min) / (self->y_max - self->y_min) * self->area.size.height);
+  double fraction;
+
+  if (self->log_scale)
+    fraction = (log10 (y) - log10 (self->y_min)) / (log10 (self->y_max) - log10 (self->y_min));
+  else
+    fraction = (y - self->y_min) / (self->y_max - self->y_min);
+
+  return coord (self->area.origin.y + self->area.size.height - fraction * self->area.size.height);
+}
+
+/* A loss the scale can place: finite, and above 0 on a log scale. */
+static inline gboolean
+plottable (LmLossPlot *self,
+           double      y)
+{
+  return isfinite (y) && (!self->log_scale || y > 0);
 }
 
 static void
@@ -644,7 +660,7 @@ draw_dense_series (LmLossPlot   *self,
           guint i = s->picks[k];
           double y = ys[i];
 
-          finite = isfinite (y);
+          finite = plottable (self, y);
           if (finite)
             {
               px = floor (to_px (self, series_x (s, i)));
@@ -762,7 +778,7 @@ draw_series (LmLossPlot    *self,
       double px, py;
 
       /* A NaN or infinite loss leaves a gap instead of a bridge. */
-      if (!isfinite (y))
+      if (!plottable (self, y))
         {
           pen_down = FALSE;
           continue;
@@ -790,7 +806,7 @@ draw_series (LmLossPlot    *self,
       guint i = s->picks[k];
       double y = ys[i];
 
-      if (!isfinite (y))
+      if (!plottable (self, y))
         continue;
 
       cairo_new_sub_path (cr);
@@ -867,7 +883,7 @@ cursor_mark (LmLossPlot   *self,
   const Series *s = &self->series[which];
   gint64 i = series_at_or_before (s, (double) self->cursor_step);
 
-  if (i < 0 || !isfinite (*y = series_y (s, (guint) i)))
+  if (i < 0 || !plottable (self, *y = series_y (s, (guint) i)))
     return -1;
   if (which == LP_SERIES_TRAIN_LOSS && series_x (s, (guint) i) != (double) self->cursor_step)
     return -1;
@@ -1052,7 +1068,7 @@ lm_loss_plot_snapshot (GtkWidget   *widget,
           double x = series_x (s, i);
           double y = series_y (s, i);
 
-          if (x < self->x_min || x > self->x_max || !isfinite (y))
+          if (x < self->x_min || x > self->x_max || !plottable (self, y))
             continue;
           data_min = MIN (data_min, y);
           data_max = MAX (data_max, y);
@@ -1068,20 +1084,31 @@ lm_loss_plot_snapshot (GtkWidget   *widget,
   area_height = MAX (1, height - top - bottom);
 
   max_ticks = CLAMP ((guint) (area_height / TICK_SPACING_Y), 2, MAX_TICKS);
-  lp_axis_nice_range (y_lo, y_hi, max_ticks, &self->y_min, &self->y_max);
-  /* Rounding a loss near DBL_MAX up to a tick overflows to infinity. */
-  if (!isfinite (self->y_min) || !isfinite (self->y_max))
+  if (self->log_scale)
     {
-      self->y_min = y_lo;
-      self->y_max = y_hi;
+      /* Whole decades, zoomed or not: the point of a log scale is to see
+       * the late, small changes and the early, large ones at once. */
+      lp_axis_log_range (data_min, data_max, &self->y_min, &self->y_max);
+      n_y_ticks = lp_axis_log_ticks (self->y_min, self->y_max, max_ticks, y_ticks, G_N_ELEMENTS (y_ticks));
     }
-  lp_axis_ticks (self->y_min, self->y_max, max_ticks, y_ticks, &n_y_ticks, &y_step);
+  else
+    {
+      lp_axis_nice_range (y_lo, y_hi, max_ticks, &self->y_min, &self->y_max);
+      /* Rounding a loss near DBL_MAX up to a tick overflows to infinity. */
+      if (!isfinite (self->y_min) || !isfinite (self->y_max))
+        {
+          self->y_min = y_lo;
+          self->y_max = y_hi;
+        }
+      lp_axis_ticks (self->y_min, self->y_max, max_ticks, y_ticks, &n_y_ticks, &y_step);
+    }
 
   for (guint i = 0; i < n_y_ticks; i++)
     {
       int w;
 
-      y_labels[i] = lp_axis_format_value (y_ticks[i], y_step);
+      /* On a log scale each label has the decimals of its own decade. */
+      y_labels[i] = lp_axis_format_value (y_ticks[i], self->log_scale ? y_ticks[i] : y_step);
       pango_layout_set_text (layout, y_labels[i], -1);
       pango_layout_get_pixel_size (layout, &w, NULL);
       label_width = MAX (label_width, w);
@@ -1360,6 +1387,7 @@ lm_loss_plot_get_property (GObject    *object,
     case PROP_CURSOR_STEP: g_value_set_int64 (value, self->cursor_step); break;
     case PROP_SPAN: g_value_set_int64 (value, self->span); break;
     case PROP_SMOOTHING: g_value_set_double (value, self->smoothing); break;
+    case PROP_LOG_SCALE: g_value_set_boolean (value, self->log_scale); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1377,6 +1405,7 @@ lm_loss_plot_set_property (GObject      *object,
     case PROP_CURSOR_STEP: lm_loss_plot_set_cursor_step (self, g_value_get_int64 (value)); break;
     case PROP_SPAN: lm_loss_plot_set_span (self, g_value_get_int64 (value)); break;
     case PROP_SMOOTHING: lm_loss_plot_set_smoothing (self, g_value_get_double (value)); break;
+    case PROP_LOG_SCALE: lm_loss_plot_set_log_scale (self, g_value_get_boolean (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1426,6 +1455,16 @@ lm_loss_plot_class_init (LmLossPlotClass *klass)
   properties[PROP_SMOOTHING] =
     g_param_spec_double ("smoothing", NULL, NULL, 0, LP_SMOOTH_WEIGHT_MAX, 0,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * LmLossPlot:log-scale:
+   *
+   * Whether the losses are on a logarithmic scale, in whole decades; a
+   * loss of 0 or below has no place on it and leaves a gap.
+   */
+  properties[PROP_LOG_SCALE] =
+    g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1739,6 +1778,29 @@ lm_loss_plot_set_smoothing (LmLossPlot *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SMOOTHING]);
 }
 
+gboolean
+lm_loss_plot_get_log_scale (LmLossPlot *self)
+{
+  g_return_val_if_fail (LM_IS_LOSS_PLOT (self), FALSE);
+  return self->log_scale;
+}
+
+void
+lm_loss_plot_set_log_scale (LmLossPlot *self,
+                            gboolean    log_scale)
+{
+  g_return_if_fail (LM_IS_LOSS_PLOT (self));
+
+  log_scale = !!log_scale;
+  if (self->log_scale == log_scale)
+    return;
+
+  self->log_scale = log_scale;
+  lines_changed (self);
+  update_accessible (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_SCALE]);
+}
+
 /**
  * lm_loss_plot_get_value_range:
  * @self: a #LmLossPlot
@@ -1917,6 +1979,13 @@ lm_loss_plot_describe (LmLossPlot *self)
   g_string_append_c (text, ' ');
   /* Translators: the zoom of the loss chart, e.g. "Showing steps 0 to 850." */
   g_string_append_printf (text, _("Showing steps %s to %s."), lo_text, hi_text);
+
+  if (self->log_scale)
+    {
+      g_string_append_c (text, ' ');
+      /* Translators: the loss chart's scale */
+      g_string_append (text, _("Logarithmic scale."));
+    }
 
   if (self->smoothing > 0)
     {

@@ -36,6 +36,9 @@ void        lm_loss_plot_set_span          (LmLossPlot   *self,
 void        lm_loss_plot_get_visible_range (LmLossPlot   *self,
                                             double       *step_min,
                                             double       *step_max);
+gboolean    lm_loss_plot_get_log_scale     (LmLossPlot   *self);
+void        lm_loss_plot_set_log_scale     (LmLossPlot   *self,
+                                            gboolean      log_scale);
 double      lm_loss_plot_get_smoothing     (LmLossPlot   *self);
 void        lm_loss_plot_set_smoothing     (LmLossPlot   *self,
                                             double        weight);
