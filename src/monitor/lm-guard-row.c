@@ -138,6 +138,7 @@ static void
 lm_guard_row_dispose (GObject *object)
 {
   LmGuardRow *self = (LmGuardRow *) object;
+  GtkWidget *child;
 
   g_cancellable_cancel (self->cancellable);
   if (self->dialog != NULL)
@@ -147,6 +148,9 @@ lm_guard_row_dispose (GObject *object)
       self->dialog = NULL;
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), LM_TYPE_GUARD_ROW);
+  /* The template's outer box has no id, so disposing the template leaves it. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   g_clear_object (&self->job);
