@@ -218,7 +218,7 @@ test_countdown_keep_running (void)
 
   g_assert_true (wait_until (counting_down, NULL, 20000));
   g_assert_true (g_str_has_prefix (lm_guard_row_get_countdown (guard_row ()),
-                                   "Spend limit passed: the guard cancels this job at "));
+                                   "Spend limit: the guard cancels this job at "));
 
   /* The watcher, which the app turns into a notification, heard it once. */
   g_assert_true (wait_until (heard_one, heard, 10000));

@@ -169,8 +169,8 @@ job_guard_warning_cb (LmApplication *self,
 
   at = g_date_time_new_from_unix_local (lp_guard_cancel_at (guard) / G_USEC_PER_SEC);
   when = at ? lp_format_time_of_day (at) : g_strdup ("?");
-  /* Translators: e.g. "Elena Morales Financial: Projected cost limit passed. The guard cancels it at 14:05." */
-  body = g_strdup_printf (_("%s: %s passed. The guard cancels it at %s."),
+  /* Translators: e.g. "Elena Morales Financial: Projected cost limit. The guard cancels it at 14:05." */
+  body = g_strdup_printf (_("%s: %s. The guard cancels it at %s."),
                           lp_job_get_name (job), lp_guard_rule_label (guard->warned), when);
 
   notification = g_notification_new (_("Budget Guard Will Cancel a Job"));

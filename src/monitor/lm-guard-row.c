@@ -59,8 +59,8 @@ show_guard (LmGuardRow *self)
     {
       g_autoptr(GDateTime) at = g_date_time_new_from_unix_local (lp_guard_cancel_at (guard) / G_USEC_PER_SEC);
       g_autofree char *when = at ? lp_format_time_of_day (at) : g_strdup ("?");
-      /* Translators: e.g. "Projected cost limit passed: the guard cancels this job at 14:05" */
-      g_autofree char *countdown = g_strdup_printf (_("%s passed: the guard cancels this job at %s"),
+      /* Translators: e.g. "Projected cost limit: the guard cancels this job at 14:05" */
+      g_autofree char *countdown = g_strdup_printf (_("%s: the guard cancels this job at %s"),
                                                     lp_guard_rule_label (guard->warned), when);
 
       gtk_label_set_label (self->countdown_label, countdown);
