@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from jobd import JobdTestCase, parse_time  # noqa: E402
+from jobd import JobdTestCase, metrics_event, parse_time, stage_event  # noqa: E402
 
 SCALE = 1000.0
 # Long enough that no run finishes before its guard acts.
@@ -265,6 +265,70 @@ class GuardActionTests(JobdTestCase):
         self.assertEqual(len(guard_events(jobd, job['id'], 'warn')), 1)
         self.assertEqual(jobd.job(calm['id'])['status'], 'training')
         self.assertEqual(jobd.cancel(calm['id']).status, 200)
+
+    def assertCancelledBy(self, job_id, rule):
+        jobd = self.jobd
+        warn = self.wait_guard(job_id, 'warn')
+        self.assertEqual(warn['payload']['rule'], rule)
+        done = jobd.wait_status(job_id, 'cancelled', timeout=20)
+        self.assertEqual(done['cancel_reason'], 'auto_' + rule)
+        self.assertEqual(done['cancelled_by'], 'tester')
+        cancel = guard_events(jobd, job_id, 'cancel')
+        self.assertEqual([e['payload']['rule'] for e in cancel], [rule])
+        return warn, cancel[0]
+
+    def test_divergence_is_cancelled(self):
+        job = self.jobd.create_job(name='diverges', total_steps=STEPS, config={
+            'seed': 7, 'diverge_at_step': 150, 'diverge_nan': True},
+            guard={'divergence': True, 'grace_s': 1})[0]
+        warn, cancel = self.assertCancelledBy(job['id'], 'divergence')
+        self.assertTrue(warn['message'].startswith('Budget guard: the training loss is diverging. '))
+        self.assertNotIn('value', cancel['payload'])
+        self.assertGreaterEqual(cancel['payload']['step'], 150)
+
+    def test_stall_is_cancelled(self):
+        job = self.jobd.create_job(name='stalls', total_steps=STEPS, config={
+            'seed': 7, 'stall_at_step': 100}, guard={'stall_s': 600, 'grace_s': 1})[0]
+        warn, cancel = self.assertCancelledBy(job['id'], 'stall')
+        self.assertEqual(warn['payload']['threshold'], 600)
+        self.assertGreaterEqual(warn['payload']['value'], 600)
+        self.assertRegex(warn['message'], r'^Budget guard: no metrics for 1\dm \d+s\. ')
+        self.assertEqual(cancel['payload']['step'], 100)
+
+    def test_idle_gpu_is_cancelled(self):
+        job = self.jobd.create_job(name='starved', total_steps=STEPS, config={
+            'seed': 7, 'gpu_low_from_step': 100},
+            guard={'gpu_idle': {'below_percent': 50, 'for_s': 300}, 'grace_s': 1})[0]
+        warn, cancel = self.assertCancelledBy(job['id'], 'gpu_idle')
+        self.assertEqual(warn['payload']['threshold'], 50)
+        self.assertLess(warn['payload']['value'], 50)
+        self.assertRegex(warn['message'], r'^Budget guard: GPU utilization below 50% for \dm \d+s\. ')
+        self.assertGreaterEqual(cancel['payload']['step'], 120)
+
+    def test_countdown_clears_when_the_rule_stops_holding(self):
+        jobd = self.jobd
+        job, secret = jobd.create_external(name='fed by hand', total_steps=1000,
+                                           guard={'divergence': True, 'grace_s': 30})
+        jid = job['id']
+        jobd.webhook_ok(jid, secret, stage_event('training', 'active'))
+        for i, loss in enumerate([2.0, 1.9, 1.8, 1.7, 1.6, 'NaN']):
+            jobd.webhook_ok(jid, secret, metrics_event((i + 1) * 10, loss))
+        self.wait_guard(jid, 'warn')
+        self.assertEqual(jobd.job(jid)['guard']['warned'], 'divergence')
+        # Back to normal: the countdown stops, the job keeps running.
+        jobd.webhook_ok(jid, secret, metrics_event(70, 1.5))
+        clear = self.wait_guard(jid, 'clear')
+        self.assertEqual(clear['type'], 'status')
+        self.assertEqual(clear['message'], 'Budget guard: “Loss diverges” no longer holds; the job keeps running')
+        guard = jobd.job(jid)['guard']
+        self.assertIsNone(guard['warned'])
+        self.assertIsNone(guard['cancel_at'])
+        self.assertEqual(guard['disarmed'], [])
+        # Not disarmed: the next divergence warns again.
+        jobd.webhook_ok(jid, secret, metrics_event(80, 'NaN'))
+        jobd.wait_for(lambda: len(guard_events(jobd, jid, 'warn')) == 2, what='a second warning')
+        self.assertEqual(jobd.job(jid)['status'], 'training')
+        self.assertEqual(jobd.cancel(jid).status, 200)
 
     def test_new_rules_stop_the_countdown(self):
         jobd = self.jobd
