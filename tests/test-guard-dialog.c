@@ -237,6 +237,30 @@ test_countdown_keep_running (void)
 }
 
 static gboolean
+page_shows_cancelled (gpointer data)
+{
+  LpJob *job = lm_job_page_get_job (page);
+
+  return job != NULL && lp_job_get_status (job) == LP_JOB_STATUS_CANCELLED;
+}
+
+/* Afterwards the page says the guard did it, and why. */
+static void
+test_cancelled_by_guard (void)
+{
+  gint64 id = create ("Cancelled by Guard", 3600, ", \"guard\": {\"spend\": {\"max_usd\": 2}, \"grace_s\": 1}");
+
+  open_job (id);
+  g_assert_true (wait_until (page_shows_cancelled, NULL, 20000));
+  g_assert_cmpstr (lp_job_get_cancel_reason (lm_job_page_get_job (page)), ==, "auto_spend");
+  g_assert_cmpstr (lm_guard_row_get_countdown (guard_row ()), ==, "The guard cancelled this job: Spend limit");
+  g_assert_cmpstr (lm_guard_row_get_text (guard_row ()), ==, "Guard: cancel above $2.00 spent");
+  /* A finished job's guard is no longer edited. */
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (guard_row ()), "guard.edit", NULL) &&
+                  lm_guard_row_get_dialog (guard_row ()) != NULL);
+}
+
+static gboolean
 knows_user (gpointer data)
 {
   return lm_client_get_user (data) != NULL;
@@ -272,6 +296,7 @@ main (int   argc,
   g_test_add_func ("/guard-dialog/set-and-described", test_set_through_dialog);
   g_test_add_func ("/guard-dialog/refused", test_refused);
   g_test_add_func ("/guard-dialog/countdown-keep-running", test_countdown_keep_running);
+  g_test_add_func ("/guard-dialog/cancelled-by-guard", test_cancelled_by_guard);
 
   ret = g_test_run ();
 

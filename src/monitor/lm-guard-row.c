@@ -24,6 +24,7 @@ struct _LmGuardRow
   GtkButton    *edit_button;
   GtkBox       *countdown_box;
   GtkLabel     *countdown_label;
+  GtkButton    *keep_button;
 
   LmClient     *client;
   LpJob        *job;
@@ -52,6 +53,10 @@ show_guard (LmGuardRow *self)
   g_autofree char *text = lp_guard_describe (guard);
   gboolean counting = guard != NULL && guard->warned >= 0 &&
                       lp_job_status_is_active (lp_job_get_status (self->job));
+  LpGuardRule rule;
+  gboolean acted = self->job != NULL && lp_job_get_status (self->job) != LP_JOB_STATUS_COMPLETED &&
+                   lp_job_get_status (self->job) != LP_JOB_STATUS_FAILED &&
+                   lp_guard_rule_from_cancel_reason (lp_job_get_cancel_reason (self->job), &rule);
 
   gtk_label_set_label (self->rules_label, text != NULL ? text : _("No guard"));
 
@@ -65,7 +70,15 @@ show_guard (LmGuardRow *self)
 
       gtk_label_set_label (self->countdown_label, countdown);
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->countdown_box), counting);
+  else if (acted)
+    {
+      /* Translators: e.g. "The guard cancelled this job: Spend limit" */
+      g_autofree char *why = g_strdup_printf (_("The guard cancelled this job: %s"), lp_guard_rule_label (rule));
+
+      gtk_label_set_label (self->countdown_label, why);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->countdown_box), counting || acted);
+  gtk_widget_set_visible (GTK_WIDGET (self->keep_button), counting);
 
   update_actions (self);
 }
@@ -172,6 +185,7 @@ lm_guard_row_class_init (LmGuardRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LmGuardRow, edit_button);
   gtk_widget_class_bind_template_child (widget_class, LmGuardRow, countdown_box);
   gtk_widget_class_bind_template_child (widget_class, LmGuardRow, countdown_label);
+  gtk_widget_class_bind_template_child (widget_class, LmGuardRow, keep_button);
 
   gtk_widget_class_install_action (widget_class, "guard.edit", NULL, edit_action);
   gtk_widget_class_install_action (widget_class, "guard.keep-running", NULL, keep_running_action);
