@@ -51,8 +51,10 @@ show_guard (LmGuardRow *self)
 {
   const LpGuard *guard = self->job ? lp_job_get_guard (self->job) : NULL;
   g_autofree char *text = lp_guard_describe (guard);
+  /* Once cancelling, the countdown is over, whoever asked. */
   gboolean counting = guard != NULL && guard->warned >= 0 &&
-                      lp_job_status_is_active (lp_job_get_status (self->job));
+                      (lp_job_get_status (self->job) == LP_JOB_STATUS_PROVISIONING ||
+                       lp_job_get_status (self->job) == LP_JOB_STATUS_TRAINING);
   LpGuardRule rule;
   gboolean acted = self->job != NULL && lp_job_get_status (self->job) != LP_JOB_STATUS_COMPLETED &&
                    lp_job_get_status (self->job) != LP_JOB_STATUS_FAILED &&

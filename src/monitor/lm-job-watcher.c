@@ -80,7 +80,10 @@ check_guard (LmJobWatcher *self,
   gint64 id = lp_job_get_id (job);
   const gint64 *reported;
 
-  if (guard == NULL || guard->warned < 0)
+  /* A cancelling job is past its countdown. */
+  if (guard == NULL || guard->warned < 0 ||
+      (lp_job_get_status (job) != LP_JOB_STATUS_PROVISIONING &&
+       lp_job_get_status (job) != LP_JOB_STATUS_TRAINING))
     return;
 
   if (g_strcmp0 (lp_job_get_created_by (job), user) != 0 && g_strcmp0 (guard->set_by, user) != 0)
