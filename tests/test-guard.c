@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lp-guard.h"
+#include "lp-job.h"
 #include "lp-json.h"
 
 #define SEC G_USEC_PER_SEC
@@ -319,6 +320,72 @@ test_rules (void)
   }
 }
 
+static void
+notified_cb (GObject    *object,
+             GParamSpec *pspec,
+             guint      *count)
+{
+  (*count)++;
+}
+
+/* A job carries its guard through its JSON, and a refresh with the same
+ * guard is no news to the widgets that show it. */
+static void
+test_job_guard (void)
+{
+  g_autoptr(LpGuard) guard = parse_ok ("{\"projected\":{\"max_usd\":60},\"grace_s\":30}");
+  g_autoptr(LpJob) job = lp_job_new ();
+  g_autoptr(LpJob) copy = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LpGuard) empty = lp_guard_new ();
+  guint notified = 0;
+
+  lp_job_set_name (job, "guarded");
+  guard->set_by = g_strdup ("alice");
+  guard->set_at = G_GINT64_CONSTANT (1764880000) * G_USEC_PER_SEC;
+  guard->warned = LP_GUARD_RULE_PROJECTED;
+  guard->warned_at = guard->set_at + 5 * G_USEC_PER_SEC;
+
+  g_signal_connect (job, "notify::guard", G_CALLBACK (notified_cb), &notified);
+  lp_job_set_guard (job, guard);
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_true (lp_guard_equal (lp_job_get_guard (job), guard));
+  lp_job_set_guard (job, guard);
+  g_assert_cmpuint (notified, ==, 1);
+
+  node = lp_job_to_json_node (job);
+  copy = lp_job_new_from_json (json_node_get_object (node), &error);
+  g_assert_no_error (error);
+  g_assert_true (lp_guard_equal (lp_job_get_guard (copy), guard));
+
+  /* An update with the same guard says nothing; a changed one does. */
+  g_assert_true (lp_job_update_from_json (job, json_node_get_object (node), &error));
+  g_assert_cmpuint (notified, ==, 1);
+  guard->disarmed = 1u << LP_GUARD_RULE_PROJECTED;
+  g_assert_false (lp_guard_equal (lp_job_get_guard (job), guard));
+  lp_job_set_guard (job, guard);
+  g_assert_cmpuint (notified, ==, 2);
+
+  /* No rules is no guard, served as null. */
+  lp_job_set_guard (job, empty);
+  g_assert_null (lp_job_get_guard (job));
+  g_assert_cmpuint (notified, ==, 3);
+  g_clear_pointer (&node, json_node_unref);
+  node = lp_job_to_json_node (job);
+  g_assert_true (json_object_get_null_member (json_node_get_object (node), "guard"));
+
+  /* A served guard that makes no sense fails the job's parse. */
+  json_object_set_object_member (json_node_get_object (node), "guard", json_object_new ());
+  json_object_set_string_member (json_object_get_object_member (json_node_get_object (node), "guard"),
+                                 "warned", "everything");
+  g_assert_false (lp_job_update_from_json (job, json_node_get_object (node), &error));
+  g_assert_error (error, LP_JSON_ERROR, LP_JSON_ERROR_INVALID);
+
+  g_assert_true (lp_guard_equal (NULL, NULL));
+  g_assert_false (lp_guard_equal (guard, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -333,6 +400,7 @@ main (int   argc,
   g_test_add_func ("/guard/step", test_step);
   g_test_add_func ("/guard/disarm", test_disarm);
   g_test_add_func ("/guard/rules", test_rules);
+  g_test_add_func ("/guard/job", test_job_guard);
 
   return g_test_run ();
 }

@@ -469,6 +469,23 @@ test_runpod_request (void)
   g_assert_cmpstr (config, ==, "{\"image\":\"runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04\","
                                "\"container_disk_gb\":50}");
   g_assert_cmpstr (json_object_get_string_member (request, "provider"), ==, "runpod");
+  g_assert_false (json_object_has_member (request, "guard"));
+
+  /* The budget guard, when turned on, goes with the request. */
+  {
+    AdwExpanderRow *guard = ADW_EXPANDER_ROW (find (GTK_WIDGET (dialog), ADW_TYPE_EXPANDER_ROW, "Budget"));
+    GtkWidget *spin;
+    g_autofree char *guard_text = NULL;
+
+    g_assert_nonnull (guard);
+    adw_expander_row_set_enable_expansion (guard, TRUE);
+    spin = find (GTK_WIDGET (guard), GTK_TYPE_SPIN_BUTTON, NULL);
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 15);
+    g_clear_pointer (&request, json_object_unref);
+    request = lm_new_job_dialog_build_request (dialog, &problem);
+    guard_text = to_json (json_object_get_object_member (request, "guard"));
+    g_assert_cmpstr (guard_text, ==, "{\"projected\":{\"percent_over_estimate\":15.0}}");
+  }
 
   gtk_window_destroy (GTK_WINDOW (dialog));
   parent_free (p);

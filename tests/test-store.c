@@ -522,6 +522,17 @@ test_migrate_from_1 (Fixture       *f,
   raised = ljd_store_list_raised_warnings (store, 7, &error);
   g_assert_cmpstrv (raised, ((const char *[]) { "spend_over", NULL }));
 
+  /* ...and a guard (schema 4), which it has none of yet. */
+  g_assert_null (lp_job_get_guard (job));
+  {
+    g_autoptr(LpGuard) guard = lp_guard_new ();
+
+    guard->stall_s = 600;
+    guard->set_by = g_strdup ("alice");
+    g_assert_true (ljd_store_set_guard (store, 7, guard, &error));
+    g_assert_no_error (error);
+  }
+
   /* Opening again finds nothing to upgrade. */
   g_clear_object (&store);
   store = ljd_store_open (path, &error);
@@ -529,6 +540,22 @@ test_migrate_from_1 (Fixture       *f,
   g_clear_pointer (&raised, g_strfreev);
   raised = ljd_store_list_raised_warnings (store, 7, &error);
   g_assert_cmpstrv (raised, ((const char *[]) { "spend_over", NULL }));
+  g_clear_object (&job);
+  job = ljd_store_get_job (store, 7, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (lp_job_get_guard (job));
+  g_assert_cmpint (lp_job_get_guard (job)->stall_s, ==, 600);
+  g_assert_cmpstr (lp_job_get_guard (job)->set_by, ==, "alice");
+
+  /* An empty guard is none. */
+  {
+    g_autoptr(LpGuard) empty = lp_guard_new ();
+
+    g_assert_true (ljd_store_set_guard (store, 7, empty, &error));
+    g_clear_object (&job);
+    job = ljd_store_get_job (store, 7, &error);
+    g_assert_null (lp_job_get_guard (job));
+  }
 }
 
 static void

@@ -89,6 +89,35 @@ lp_guard_is_empty (const LpGuard *guard)
   return TRUE;
 }
 
+static gboolean
+limit_equal (const LpGuardLimit *a,
+             const LpGuardLimit *b)
+{
+  return a->kind == b->kind && (a->kind == LP_GUARD_LIMIT_OFF || a->value == b->value);
+}
+
+/* Rules, author and state alike; NULL equals only NULL. */
+gboolean
+lp_guard_equal (const LpGuard *a,
+                const LpGuard *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+
+  return limit_equal (&a->spend, &b->spend) &&
+         limit_equal (&a->projected, &b->projected) &&
+         a->divergence == b->divergence &&
+         a->stall_s == b->stall_s &&
+         a->gpu_below_percent == b->gpu_below_percent &&
+         a->gpu_below_s == b->gpu_below_s &&
+         a->grace_s == b->grace_s &&
+         g_strcmp0 (a->set_by, b->set_by) == 0 &&
+         a->set_at == b->set_at &&
+         a->warned == b->warned &&
+         a->warned_at == b->warned_at &&
+         a->disarmed == b->disarmed;
+}
+
 const char *
 lp_guard_rule_to_string (LpGuardRule rule)
 {

@@ -93,6 +93,8 @@ LpGuard     *lp_guard_copy               (const LpGuard        *guard);
 void         lp_guard_free               (LpGuard              *guard);
 
 gboolean     lp_guard_is_empty           (const LpGuard        *guard);
+gboolean     lp_guard_equal              (const LpGuard        *a,
+                                          const LpGuard        *b);
 
 const char  *lp_guard_rule_to_string     (LpGuardRule           rule);
 gboolean     lp_guard_rule_from_string   (const char           *str,

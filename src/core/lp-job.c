@@ -47,6 +47,7 @@ struct _LpJob
   char        *provider;
   char        *preset;
   JsonObject  *config;
+  LpGuard     *guard;       /* NULL: no guard */
 };
 
 G_DEFINE_FINAL_TYPE (LpJob, lp_job, G_TYPE_OBJECT)
@@ -84,6 +85,7 @@ enum {
   PROP_PROVIDER,
   PROP_PRESET,
   PROP_CONFIG,
+  PROP_GUARD,
   N_PROPS
 };
 
@@ -117,6 +119,7 @@ lp_job_finalize (GObject *object)
   g_clear_pointer (&self->provider, g_free);
   g_clear_pointer (&self->preset, g_free);
   g_clear_pointer (&self->config, json_object_unref);
+  g_clear_pointer (&self->guard, lp_guard_free);
 
   G_OBJECT_CLASS (lp_job_parent_class)->finalize (object);
 }
@@ -162,6 +165,7 @@ lp_job_get_property (GObject    *object,
     case PROP_PROVIDER: g_value_set_string (value, self->provider); break;
     case PROP_PRESET: g_value_set_string (value, self->preset); break;
     case PROP_CONFIG: g_value_set_boxed (value, self->config); break;
+    case PROP_GUARD: g_value_set_boxed (value, self->guard); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -217,6 +221,8 @@ lp_job_class_init (LpJobClass *klass)
   STRING (PROP_PRESET, "preset");
   properties[PROP_CONFIG] =
     g_param_spec_boxed ("config", NULL, NULL, JSON_TYPE_OBJECT, RO);
+  properties[PROP_GUARD] =
+    g_param_spec_boxed ("guard", NULL, NULL, LP_TYPE_GUARD, RO);
 
 #undef RO
 #undef INT64
@@ -528,6 +534,35 @@ lp_job_set_config (LpJob      *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONFIG]);
 }
 
+/* The job's budget guard, or NULL. */
+const LpGuard *
+lp_job_get_guard (LpJob *self)
+{
+  g_return_val_if_fail (LP_IS_JOB (self), NULL);
+
+  return self->guard;
+}
+
+/* Takes a copy of @guard; an empty one is no guard. */
+void
+lp_job_set_guard (LpJob         *self,
+                  const LpGuard *guard)
+{
+  g_return_if_fail (LP_IS_JOB (self));
+
+  if (lp_guard_is_empty (guard))
+    guard = NULL;
+
+  /* Each refresh parses a new guard; only a different one is news. */
+  if (lp_guard_equal (self->guard, guard))
+    return;
+
+  g_clear_pointer (&self->guard, lp_guard_free);
+  if (guard != NULL)
+    self->guard = lp_guard_copy (guard);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GUARD]);
+}
+
 /* JSON */
 
 static void
@@ -644,6 +679,12 @@ lp_job_to_json (LpJob       *self,
   lp_json_add_string_or_null (builder, "provider", self->provider);
   lp_json_add_string_or_null (builder, "preset", self->preset);
 
+  json_builder_set_member_name (builder, "guard");
+  if (self->guard != NULL)
+    lp_guard_to_json (self->guard, builder);
+  else
+    json_builder_add_null_value (builder);
+
   json_builder_set_member_name (builder, "config");
   if (self->config != NULL)
     {
@@ -735,7 +776,8 @@ lp_job_update_from_json (LpJob       *self,
   gint64 elapsed_s = 0, remaining_s = -1, queue_position = 0;
   double hourly_rate = 0, cost = 0, projected_cost = 0, estimate_min = 0, estimate_max = 0;
   JsonArray *stages_array = NULL;
-  JsonObject *config = NULL;
+  JsonObject *config = NULL, *guard_object = NULL;
+  g_autoptr(LpGuard) guard = NULL;
   LpJobStatus status;
   g_autoptr(GPtrArray) stages = new_stages ();
 
@@ -769,8 +811,15 @@ lp_job_update_from_json (LpJob       *self,
       !lp_json_get_string (object, "status_detail", FALSE, &status_detail, error) ||
       !lp_json_get_string (object, "provider", FALSE, &provider, error) ||
       !lp_json_get_string (object, "preset", FALSE, &preset, error) ||
-      !lp_json_get_object (object, "config", FALSE, &config, error))
+      !lp_json_get_object (object, "config", FALSE, &config, error) ||
+      !lp_json_get_object (object, "guard", FALSE, &guard_object, error))
     return FALSE;
+
+  if (guard_object != NULL && !(guard = lp_guard_new_from_json (guard_object, error)))
+    {
+      g_prefix_error (error, "guard: ");
+      return FALSE;
+    }
 
   if (!lp_job_status_from_string (status_str, &status))
     {
@@ -811,6 +860,7 @@ lp_job_update_from_json (LpJob       *self,
   lp_job_set_provider (self, provider);
   lp_job_set_preset (self, preset);
   lp_job_set_config (self, config);
+  lp_job_set_guard (self, guard);
   g_object_thaw_notify (G_OBJECT (self));
 
   return TRUE;

@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "lp-guard.h"
 #include "lp-stage.h"
 #include "lp-types.h"
 
@@ -119,5 +120,8 @@ void           lp_job_set_preset          (LpJob        *self,
 JsonObject    *lp_job_get_config          (LpJob        *self);
 void           lp_job_set_config          (LpJob        *self,
                                            JsonObject   *config);
+const LpGuard *lp_job_get_guard           (LpJob        *self);
+void           lp_job_set_guard           (LpJob        *self,
+                                           const LpGuard *guard);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include "lp-json.h"
 #include "ljd-acceptor.h"
+#include "ljd-guard-keeper.h"
 #include "ljd-server.h"
 #include "ljd-server-private.h"
 
@@ -492,6 +493,30 @@ handle_cancel (LjdServer         *self,
                                 cancel_cb, g_object_ref (msg));
 }
 
+/* PUT .../guard and POST .../guard/disarm: answered with the job. */
+static void
+handle_guard (LjdServer         *self,
+              SoupServerMessage *msg,
+              gint64             id,
+              const char        *user,
+              gboolean           disarm)
+{
+  g_autoptr(JsonObject) request = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LpJob) job = NULL;
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  if (body->length > 0 && !(request = parse_body (msg)))
+    return;
+
+  job = disarm ? ljd_guard_keeper_disarm (self->service, id, request, user, &error)
+               : ljd_guard_keeper_set (self->service, id, request, user, &error);
+  if (job != NULL)
+    respond_job (msg, SOUP_STATUS_OK, job, NULL);
+  else
+    respond_error (msg, error);
+}
+
 static void
 handle_export (LjdServer         *self,
                SoupServerMessage *msg,
@@ -608,6 +633,24 @@ route_job (LjdServer         *self,
     {
       if (method_is (msg, "POST"))
         handle_cancel (self, msg, id, user);
+      else
+        respond_method_not_allowed (msg, "POST");
+      return;
+    }
+
+  if (n_parts == 6 && g_str_equal (parts[5], "guard"))
+    {
+      if (method_is (msg, "PUT"))
+        handle_guard (self, msg, id, user, FALSE);
+      else
+        respond_method_not_allowed (msg, "PUT");
+      return;
+    }
+
+  if (n_parts == 7 && g_str_equal (parts[5], "guard") && g_str_equal (parts[6], "disarm"))
+    {
+      if (method_is (msg, "POST"))
+        handle_guard (self, msg, id, user, TRUE);
       else
         respond_method_not_allowed (msg, "POST");
       return;

@@ -15,7 +15,8 @@
 #include "lp-page.h"
 #include "lp-queue.h"
 #include "lp-trainer-event.h"
-#include "ljd-service.h"
+#include "ljd-guard-keeper.h"
+#include "ljd-service-private.h"
 #include "ljd-timeout.h"
 
 /* How long a cancel request waits for the provider before answering with
@@ -1251,6 +1252,13 @@ watch_cb (gpointer user_data)
                      lp_job_get_id (job), error->message);
           g_clear_error (&error);
         }
+
+      if (!ljd_guard_keeper_watch (self, job, now, &error))
+        {
+          g_warning ("Cannot check the guard of job %" G_GINT64_FORMAT ": %s",
+                     lp_job_get_id (job), error->message);
+          g_clear_error (&error);
+        }
     }
 
   /* Finished jobs need no stall clock any more. */
@@ -1260,6 +1268,81 @@ watch_cb (gpointer user_data)
       g_hash_table_iter_remove (&iter);
 
   return G_SOURCE_CONTINUE;
+}
+
+/* Hooks for the guard keeper (ljd-service-private.h) */
+
+void
+ljd_service_costs_at (LjdService *self,
+                      LpJob      *job,
+                      gint64      now,
+                      double     *cost,
+                      double     *projected)
+{
+  gint64 elapsed, remaining;
+
+  *cost = *projected = 0;
+  if (lp_job_get_started_at (job) == 0)
+    return;
+
+  running_costs (self, job, now, &elapsed, &remaining, cost, projected);
+  *cost = to_cents (*cost);
+  *projected = to_cents (*projected);
+}
+
+/* The job's own seconds without metrics while it trains, as the stall
+ * warning counts them; 0 when it does not train. */
+gint64
+ljd_service_silent_s (LjdService *self,
+                      LpJob      *job,
+                      gint64      now)
+{
+  gint64 id = lp_job_get_id (job);
+  const gint64 *arrival;
+  gint64 since = self->resumed_at;
+
+  if (!is_training (job))
+    return 0;
+
+  if ((arrival = g_hash_table_lookup (self->metrics_arrivals, &id)) != NULL)
+    since = MAX (since, *arrival);
+
+  return usec_to_job_time (self, job, MAX (0, now - since));
+}
+
+gint64
+ljd_service_usec_to_job_time (LjdService *self,
+                              LpJob      *job,
+                              gint64      usec)
+{
+  return usec_to_job_time (self, job, usec);
+}
+
+gboolean
+ljd_service_record_event (LjdService   *self,
+                          LpJob        *job,
+                          gint64        when,
+                          LpEventType   type,
+                          const char   *message,
+                          JsonObject   *payload,
+                          GError      **error)
+{
+  return record_at (self, job, when, type, message, payload, error);
+}
+
+gboolean
+ljd_service_is_diverging (LjdService  *self,
+                          LpJob       *job,
+                          gboolean    *diverging,
+                          GError     **error)
+{
+  guint raised;
+
+  if (!load_raised (self, lp_job_get_id (job), &raised, error))
+    return FALSE;
+
+  *diverging = (raised & warning_bit (WARNING_DIVERGENCE)) != 0;
+  return TRUE;
 }
 
 static void
@@ -1549,6 +1632,11 @@ schedule (LjdService *self)
 static void finish_cancel (LjdService *self,
                            gint64      job_id,
                            GError     *provider_error);
+static void cancel_job    (LjdService  *self,
+                           GTask       *task,
+                           LpJob       *job,
+                           const char  *reason,
+                           const char  *user);
 
 void
 ljd_service_resume (LjdService *self)
@@ -1725,7 +1813,7 @@ ljd_service_create_job (LjdService   *self,
   static const char *presets[] = { "fast", "balanced", "quality", NULL };
   static const char *members[] = {
     "name", "total_steps", "epochs", "gpu_type", "pricing", "hourly_rate", "estimate_min",
-    "estimate_max", "preset", "provider", "config", NULL
+    "estimate_max", "preset", "provider", "config", "guard", NULL
   };
   const char *name = NULL, *gpu_type = NULL, *pricing = NULL;
   const char *preset = "balanced", *provider_name = "simulator";
@@ -1739,6 +1827,7 @@ ljd_service_create_job (LjdService   *self,
   g_autofree char *secret = NULL;
   g_autofree char *message = NULL;
   g_autoptr(JsonObject) payload = NULL;
+  g_autoptr(LpGuard) guard = NULL;
   LjdProvider *provider;
 
   g_return_val_if_fail (LJD_IS_SERVICE (self), NULL);
@@ -1799,6 +1888,9 @@ ljd_service_create_job (LjdService   *self,
       }
   }
 
+  if (!ljd_guard_keeper_parse (request, estimate_max, user, &guard, error))
+    return NULL;
+
   if (!(provider = ljd_service_get_provider (self, provider_name)))
     {
       g_autoptr(GList) names = g_hash_table_get_keys (self->providers);
@@ -1844,7 +1936,8 @@ ljd_service_create_job (LjdService   *self,
   secret = ljd_random_hex (32);
 
   if (!ljd_store_begin (self->store, &local_error) ||
-      !ljd_store_insert_job (self->store, job, secret, &local_error))
+      !ljd_store_insert_job (self->store, job, secret, &local_error) ||
+      (guard != NULL && !ljd_store_set_guard (self->store, lp_job_get_id (job), guard, &local_error)))
     {
       ljd_store_rollback (self->store);
       fail_internal (error, local_error);
@@ -2069,11 +2162,19 @@ mark_cancelling (LjdService  *self,
   g_autoptr(JsonObject) payload = NULL;
   LpCancelReason reason_value = LP_CANCEL_OTHER;
 
+  g_autofree char *label = NULL;
+  LpGuardRule rule;
+
   lp_cancel_reason_from_string (reason, &reason_value);
   lp_job_set_status (job, LP_JOB_STATUS_CANCELLING);
   lp_job_set_cancel_reason (job, reason);
   lp_job_set_cancelled_by (job, user);
-  message = g_strdup_printf (_("Cancel requested by %s: %s"), user, lp_cancel_reason_label (reason_value));
+  if (lp_guard_rule_from_cancel_reason (reason, &rule))
+    /* Translators: why a budget guard cancelled a job, e.g. "Budget guard (Spend limit)" */
+    label = g_strdup_printf (_("Budget guard (%s)"), lp_guard_rule_label (rule));
+  else
+    label = g_strdup (lp_cancel_reason_label (reason_value));
+  message = g_strdup_printf (_("Cancel requested by %s: %s"), user, label);
   payload = status_payload (job, "reason", reason, "user", user, NULL);
 
   if (!ljd_store_begin (self->store, error) ||
@@ -2247,8 +2348,6 @@ ljd_service_cancel_job_async (LjdService          *self,
   g_autoptr(LpJob) job = NULL;
   g_autoptr(GError) error = NULL;
   const char *reason = NULL;
-  LjdProvider *provider;
-  CancelOp *op;
 
   g_return_if_fail (LJD_IS_SERVICE (self));
 
@@ -2283,6 +2382,22 @@ ljd_service_cancel_job_async (LjdService          *self,
                                _("“%s” must be one of %s"), "reason", list->str);
       return;
     }
+
+  cancel_job (self, task, job, reason, user);
+}
+
+/* Cancels @job, whose @reason is known good, answering @task. */
+static void
+cancel_job (LjdService  *self,
+            GTask       *task,
+            LpJob       *job,
+            const char  *reason,
+            const char  *user)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = lp_job_get_id (job);
+  LjdProvider *provider;
+  CancelOp *op;
 
   switch (lp_job_get_status (job))
     {
@@ -2355,6 +2470,20 @@ ljd_service_cancel_job_async (LjdService          *self,
   op->timeout = ljd_timeout_attach (g_main_context_get_thread_default (), CANCEL_REPLY_TIMEOUT_MS,
                                     cancel_timeout_cb, task, NULL);
   ljd_provider_cancel_async (provider, job, NULL, provider_cancelled_cb, g_object_ref (task));
+}
+
+/* The guard keeper's cancel: the reasons it gives are its own. Nobody
+ * waits for the answer; the job's events tell how it went. */
+void
+ljd_service_cancel_for (LjdService *self,
+                        LpJob      *job,
+                        const char *reason,
+                        const char *user)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, NULL, NULL);
+
+  g_task_set_source_tag (task, ljd_service_cancel_for);
+  cancel_job (self, task, job, reason, user);
 }
 
 LpJob *

@@ -149,6 +149,10 @@ static const char *migrations[] = {
   "  INSERT INTO job_names_fts (job_names_fts, rowid, folded) VALUES ('delete', OLD.id, OLD.folded);"
   "END;"
   "INSERT INTO job_names (id, folded) SELECT id, lp_casefold(name) FROM jobs;",
+
+  /* 3 -> 4: a job's budget guard, its rules and where they stand, as the
+   * JSON the API serves (lp_guard_to_json); NULL: no guard. */
+  "ALTER TABLE jobs ADD COLUMN guard TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LJD_STORE_SCHEMA_VERSION);
@@ -608,14 +612,14 @@ ljd_store_revoke_tokens (LjdStore    *self,
 #define JOB_COLUMNS \
   "id, name, status, created_by, cancelled_by, created_at, started_at, finished_at, " \
   "current_step, total_steps, epoch, total_epochs, gpu_type, pricing, hourly_rate, " \
-  "estimate_min, estimate_max, preset, provider, config, error, cancel_reason, final_cost"
+  "estimate_min, estimate_max, preset, provider, config, error, cancel_reason, final_cost, guard"
 /* The same, where the names table is joined in. */
 #define JOB_COLUMNS_OF_JOBS \
   "jobs.id, jobs.name, jobs.status, jobs.created_by, jobs.cancelled_by, jobs.created_at, " \
   "jobs.started_at, jobs.finished_at, jobs.current_step, jobs.total_steps, jobs.epoch, " \
   "jobs.total_epochs, jobs.gpu_type, jobs.pricing, jobs.hourly_rate, jobs.estimate_min, " \
   "jobs.estimate_max, jobs.preset, jobs.provider, jobs.config, jobs.error, " \
-  "jobs.cancel_reason, jobs.final_cost"
+  "jobs.cancel_reason, jobs.final_cost, jobs.guard"
 
 static gboolean
 load_stages (LjdStore  *self,
@@ -658,6 +662,30 @@ load_stages (LjdStore  *self,
   return TRUE;
 }
 
+/* A guard the service wrote; one it cannot read any more is dropped with
+ * a warning rather than making its job unreadable. */
+static void
+set_guard_from_text (LpJob      *job,
+                     const char *text)
+{
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(LpGuard) guard = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (text == NULL)
+    return;
+
+  if (!(object = lp_json_parse_object (text, strlen (text), &error)) ||
+      !(guard = lp_guard_new_from_json (object, &error)))
+    {
+      g_warning ("Ignoring the unreadable guard of job %" G_GINT64_FORMAT ": %s",
+                 lp_job_get_id (job), error->message);
+      return;
+    }
+
+  lp_job_set_guard (job, guard);
+}
+
 static LpJob *
 job_from_row (sqlite3_stmt *s)
 {
@@ -692,6 +720,7 @@ job_from_row (sqlite3_stmt *s)
   lp_job_set_error (job, column_text (s, 20));
   lp_job_set_cancel_reason (job, column_text (s, 21));
   lp_job_set_cost (job, sqlite3_column_double (s, 22));
+  set_guard_from_text (job, column_text (s, 23));
 
   return job;
 }
@@ -1210,6 +1239,33 @@ get_job_text (LjdStore   *self,
   sqlite3_reset (s);
 
   return text;
+}
+
+/* Stores @guard (NULL or empty: none) as the job's, rules and state. */
+gboolean
+ljd_store_set_guard (LjdStore       *self,
+                     gint64          id,
+                     const LpGuard  *guard,
+                     GError        **error)
+{
+  sqlite3_stmt *s = stmt (self, "UPDATE jobs SET guard = ? WHERE id = ?");
+  g_autofree char *text = NULL;
+
+  g_return_val_if_fail (LJD_IS_STORE (self), FALSE);
+
+  if (!lp_guard_is_empty (guard))
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      lp_guard_to_json (guard, builder);
+      node = json_builder_get_root (builder);
+      text = lp_json_to_string (node, FALSE);
+    }
+
+  bind_text (s, 1, text);
+  sqlite3_bind_int64 (s, 2, id);
+  return run_done (self, s, _("saving a guard"), error);
 }
 
 char *

@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (LjdStore, ljd_store, LJD, STORE, GObject)
 
-#define LJD_STORE_SCHEMA_VERSION 3
+#define LJD_STORE_SCHEMA_VERSION 4
 
 typedef struct
 {
@@ -80,6 +80,10 @@ gint64      ljd_store_queue_position     (LjdStore      *self,
                                           LpJob         *job);
 gboolean    ljd_store_delete_job         (LjdStore      *self,
                                           gint64         id,
+                                          GError       **error);
+gboolean    ljd_store_set_guard         (LjdStore      *self,
+                                          gint64         id,
+                                          const LpGuard *guard,
                                           GError       **error);
 char       *ljd_store_get_webhook_secret (LjdStore      *self,
                                           gint64         id);

@@ -151,6 +151,40 @@ job_over_estimate_cb (LmApplication *self,
   notify_job (self, job, "cost", _("Cost Exceeding Estimate"), body);
 }
 
+/* A guard is about to cancel: the notification offers to keep the job
+ * running, which is what the guard's warning is for. */
+static void
+job_guard_warning_cb (LmApplication *self,
+                      LpJob         *job)
+{
+  const LpGuard *guard = lp_job_get_guard (job);
+  g_autoptr(GNotification) notification = NULL;
+  g_autoptr(GDateTime) at = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *body = NULL;
+
+  if (guard == NULL || guard->warned < 0)
+    return;
+
+  at = g_date_time_new_from_unix_local (lp_guard_cancel_at (guard) / G_USEC_PER_SEC);
+  when = at ? lp_format_time_of_day (at) : g_strdup ("?");
+  /* Translators: e.g. "Elena Morales Financial: Projected cost limit. The guard cancels it at 14:05." */
+  body = g_strdup_printf (_("%s: %s. The guard cancels it at %s."),
+                          lp_job_get_name (job), lp_guard_rule_label (guard->warned), when);
+
+  notification = g_notification_new (_("Budget Guard Will Cancel a Job"));
+  g_notification_set_body (notification, body);
+  g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+  g_notification_set_default_action_and_target_value (notification, "app.open-job",
+                                                      g_variant_new_int64 (lp_job_get_id (job)));
+  g_notification_add_button_with_target_value (notification, _("Keep Running"), "app.keep-running",
+                                               g_variant_new ("(xs)", lp_job_get_id (job),
+                                                              lp_guard_rule_to_string (guard->warned)));
+  id = g_strdup_printf ("job-%" G_GINT64_FORMAT "-guard", lp_job_get_id (job));
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
 static void
 use_client (LmApplication *self,
             LmClient      *client)
@@ -166,6 +200,8 @@ use_client (LmApplication *self,
   g_signal_connect_object (self->watcher, "job-finished", G_CALLBACK (job_finished_cb),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->watcher, "job-over-estimate", G_CALLBACK (job_over_estimate_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->watcher, "job-guard-warning", G_CALLBACK (job_guard_warning_cb),
                            self, G_CONNECT_SWAPPED);
   lm_client_get_me_async (client, NULL, me_cb, g_object_ref (self));
   open_pending_job (self);
@@ -463,6 +499,49 @@ open_job_action (GSimpleAction *action,
     open_pending_job (self);
 }
 
+static void
+kept_running_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(LmApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LpJob) job = lm_client_disarm_guard_finish (LM_CLIENT (object), result, &error);
+  LmWindow *window = main_window (self);
+  g_autofree char *text = NULL;
+
+  if (job != NULL)
+    /* Translators: e.g. "Elena Morales Financial keeps running" */
+    text = g_strdup_printf (_("%s keeps running"), lp_job_get_name (job));
+  else
+    /* Translators: %s is the service's reason */
+    text = g_strdup_printf (_("The job could not be kept running: %s"), error->message);
+
+  if (window != NULL)
+    lm_window_toast (window, text);
+}
+
+/* The guard notification's "Keep Running": (job id, rule). */
+static void
+keep_running_action (GSimpleAction *action,
+                     GVariant      *param,
+                     gpointer       user_data)
+{
+  LmApplication *self = user_data;
+  g_autofree char *id_text = NULL;
+  const char *name = NULL;
+  gint64 id;
+  LpGuardRule rule;
+
+  g_variant_get (param, "(x&s)", &id, &name);
+  if (self->client == NULL || !lp_guard_rule_from_string (name, &rule))
+    return;
+
+  id_text = g_strdup_printf ("job-%" G_GINT64_FORMAT "-guard", id);
+  g_application_withdraw_notification (G_APPLICATION (self), id_text);
+  lm_client_disarm_guard_async (self->client, id, rule, NULL, kept_running_cb, g_object_ref (self));
+}
+
 /* Holding the application keeps it, and its watcher, alive with no window. */
 static void
 background_changed_cb (LmApplication *self)
@@ -498,6 +577,7 @@ static const GActionEntry app_actions[] = {
   { "about", about_action },
   { "reconnect", reconnect_action },
   { "open-job", open_job_action, "x" },
+  { "keep-running", keep_running_action, "(xs)" },
   { "quit", quit_action },
 };
 

@@ -1083,6 +1083,62 @@ lm_client_cancel_job_finish (LmClient      *self,
   return propagate (self, result, lm_client_cancel_job_async, error);
 }
 
+/* @rules: the guard's rules as lp_guard_new_from_request() reads them;
+ * an empty object removes the guard. */
+void
+lm_client_set_guard_async (LmClient            *self,
+                           gint64               id,
+                           JsonObject          *rules,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autofree char *path = g_strdup_printf ("/api/training/jobs/%" G_GINT64_FORMAT "/guard", id);
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+  g_return_if_fail (rules != NULL);
+
+  send_request (self, "PUT", path, rules,
+                (ParseFunc) lp_job_new_from_json, g_object_unref,
+                lm_client_set_guard_async, cancellable, callback, user_data);
+}
+
+LpJob *
+lm_client_set_guard_finish (LmClient      *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  return propagate (self, result, lm_client_set_guard_async, error);
+}
+
+/* "Keep running": @rule of the job's guard no longer acts for it. */
+void
+lm_client_disarm_guard_async (LmClient            *self,
+                              gint64               id,
+                              LpGuardRule          rule,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autofree char *path = g_strdup_printf ("/api/training/jobs/%" G_GINT64_FORMAT "/guard/disarm", id);
+  g_autoptr(JsonObject) body = json_object_new ();
+
+  g_return_if_fail (LM_IS_CLIENT (self));
+
+  json_object_set_string_member (body, "rule", lp_guard_rule_to_string (rule));
+  send_request (self, "POST", path, body,
+                (ParseFunc) lp_job_new_from_json, g_object_unref,
+                lm_client_disarm_guard_async, cancellable, callback, user_data);
+}
+
+LpJob *
+lm_client_disarm_guard_finish (LmClient      *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  return propagate (self, result, lm_client_disarm_guard_async, error);
+}
+
 /**
  * lm_client_get_metrics_async:
  * @since_steps: (array fixed-size=LP_N_SERIES) (nullable): per series, only

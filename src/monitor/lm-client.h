@@ -106,6 +106,24 @@ void         lm_client_cancel_job_async    (LmClient             *self,
 LpJob       *lm_client_cancel_job_finish   (LmClient             *self,
                                             GAsyncResult         *result,
                                             GError              **error);
+void         lm_client_set_guard_async     (LmClient             *self,
+                                            gint64                id,
+                                            JsonObject           *rules,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+LpJob       *lm_client_set_guard_finish    (LmClient             *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+void         lm_client_disarm_guard_async  (LmClient             *self,
+                                            gint64                id,
+                                            LpGuardRule           rule,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+LpJob       *lm_client_disarm_guard_finish (LmClient             *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
 void         lm_client_get_metrics_async   (LmClient             *self,
                                             gint64                id,
                                             const gint64         *since_steps,

@@ -20,6 +20,7 @@
 #include "lm-columns.h"
 #include "lm-cost-tracker.h"
 #include "lm-event-log.h"
+#include "lm-guard-row.h"
 #include "lm-job-cell.h"
 #include "lm-job-page.h"
 #include "lm-loss-chart.h"
@@ -59,6 +60,7 @@ struct _LmJobPage
   GtkLabel        *remaining_label;
   GtkLabel        *stage_badge;
   GtkLabel        *outcome_label;
+  LmGuardRow      *guard_row;
   LmStageBar      *stage_bar;
   AdwViewStack    *tabs;
   AdwViewStackPage *events_page;
@@ -218,6 +220,7 @@ show_job (LmJobPage *self)
   const char *stage = stage_label (job);
 
   adw_window_title_set_title (self->title, lp_job_get_name (job));
+  lm_guard_row_set_job (self->guard_row, job);
   gtk_label_set_label (self->crumb_label, lp_job_get_name (job));
   gtk_label_set_label (self->name_label, lp_job_get_name (job));
   gtk_label_set_label (self->percent_label, percent_text);
@@ -620,6 +623,7 @@ lm_job_page_class_init (LmJobPageClass *klass)
   g_type_ensure (LM_TYPE_COLUMNS);
   g_type_ensure (LM_TYPE_COST_TRACKER);
   g_type_ensure (LM_TYPE_EVENT_LOG);
+  g_type_ensure (LM_TYPE_GUARD_ROW);
   g_type_ensure (LM_TYPE_LOSS_CHART);
   g_type_ensure (LM_TYPE_STAGE_BAR);
   g_type_ensure (LM_TYPE_STATUS_BADGE);
@@ -653,6 +657,7 @@ lm_job_page_class_init (LmJobPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, chart);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, metrics_box);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, cost_tracker);
+  gtk_widget_class_bind_template_child (widget_class, LmJobPage, guard_row);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, updated_label);
   gtk_widget_class_bind_template_child (widget_class, LmJobPage, error_page);
 
@@ -717,6 +722,7 @@ lm_job_page_set_client (LmJobPage *self,
   g_set_object (&self->client, client);
   lm_banner_set_client (self->banner, client);
   lm_event_log_set_client (self->event_log, client);
+  lm_guard_row_set_client (self->guard_row, client);
 
   /* Back from an outage, the page catches up at once. */
   if (client != NULL)
@@ -846,6 +852,13 @@ lm_job_page_get_stage_bar (LmJobPage *self)
 {
   g_return_val_if_fail (LM_IS_JOB_PAGE (self), NULL);
   return GTK_WIDGET (self->stage_bar);
+}
+
+GtkWidget *
+lm_job_page_get_guard_row (LmJobPage *self)
+{
+  g_return_val_if_fail (LM_IS_JOB_PAGE (self), NULL);
+  return GTK_WIDGET (self->guard_row);
 }
 
 GtkWidget *

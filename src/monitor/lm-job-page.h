@@ -37,6 +37,7 @@ const char *lm_job_page_get_details_text (LmJobPage *self,
                                          const char *which);
 GtkWidget  *lm_job_page_get_chart       (LmJobPage *self);
 GtkWidget  *lm_job_page_get_stage_bar   (LmJobPage *self);
+GtkWidget  *lm_job_page_get_guard_row   (LmJobPage *self);
 GtkWidget  *lm_job_page_get_cost_tracker (LmJobPage *self);
 GtkWidget  *lm_job_page_get_metric_row  (LmJobPage *self,
                                          guint      index);

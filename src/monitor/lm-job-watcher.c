@@ -6,7 +6,9 @@
  * user created. A job of theirs that leaves the active set is fetched once
  * to learn how it ended; one whose spend passes its estimate is reported
  * once. The first poll only learns the state: nothing that happened
- * before the app started is announced.
+ * before the app started is announced. A guard counting down is the
+ * exception: it is about to act, so it is announced whenever it is seen,
+ * once per warning, for the jobs the user created or guards.
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@ struct _LmJobWatcher
   LmClient     *client;
   GCancellable *cancellable;
   GHashTable   *watched;       /* id -> GINT_TO_POINTER (over estimate already reported) */
+  GHashTable   *guard_warned;  /* id -> gint64: the warned_at last reported */
   guint         poll_seconds;
   guint         poll_id;
   gboolean      primed;
@@ -30,6 +33,7 @@ G_DEFINE_FINAL_TYPE (LmJobWatcher, lm_job_watcher, G_TYPE_OBJECT)
 enum {
   JOB_FINISHED,
   JOB_OVER_ESTIMATE,
+  JOB_GUARD_WARNING,
   N_SIGNALS
 };
 
@@ -68,6 +72,33 @@ over_estimate (LpJob *job)
 }
 
 static void
+check_guard (LmJobWatcher *self,
+             LpJob        *job,
+             const char   *user)
+{
+  const LpGuard *guard = lp_job_get_guard (job);
+  gint64 id = lp_job_get_id (job);
+  const gint64 *reported;
+
+  /* A cancelling job is past its countdown. */
+  if (guard == NULL || guard->warned < 0 ||
+      (lp_job_get_status (job) != LP_JOB_STATUS_PROVISIONING &&
+       lp_job_get_status (job) != LP_JOB_STATUS_TRAINING))
+    return;
+
+  if (g_strcmp0 (lp_job_get_created_by (job), user) != 0 && g_strcmp0 (guard->set_by, user) != 0)
+    return;
+
+  reported = g_hash_table_lookup (self->guard_warned, &id);
+  if (reported != NULL && *reported == guard->warned_at)
+    return;
+
+  g_hash_table_insert (self->guard_warned, g_memdup2 (&id, sizeof id),
+                       g_memdup2 (&guard->warned_at, sizeof guard->warned_at));
+  g_signal_emit (self, signals[JOB_GUARD_WARNING], 0, job);
+}
+
+static void
 list_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
@@ -96,6 +127,8 @@ list_cb (GObject      *object,
       gint64 id = lp_job_get_id (job);
       gpointer reported;
 
+      check_guard (self, job, user);
+
       if (g_strcmp0 (lp_job_get_created_by (job), user) != 0)
         continue;
 
@@ -114,6 +147,18 @@ list_cb (GObject      *object,
           g_hash_table_insert (self->watched, g_memdup2 (&id, sizeof id), GINT_TO_POINTER (TRUE));
           g_signal_emit (self, signals[JOB_OVER_ESTIMATE], 0, job);
         }
+    }
+
+  /* A job that left the active set counts down no more. */
+  g_hash_table_iter_init (&iter, self->guard_warned);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      gboolean listed = FALSE;
+
+      for (guint i = 0; i < page->jobs->len && !listed; i++)
+        listed = lp_job_get_id (g_ptr_array_index (page->jobs, i)) == *(gint64 *) key;
+      if (!listed)
+        g_hash_table_iter_remove (&iter);
     }
 
   /* Jobs of ours that left the active set have finished one way or another. */
@@ -160,6 +205,7 @@ lm_job_watcher_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   g_clear_pointer (&self->watched, g_hash_table_unref);
+  g_clear_pointer (&self->guard_warned, g_hash_table_unref);
 
   G_OBJECT_CLASS (lm_job_watcher_parent_class)->dispose (object);
 }
@@ -184,6 +230,14 @@ lm_job_watcher_class_init (LmJobWatcherClass *klass)
   signals[JOB_OVER_ESTIMATE] =
     g_signal_new ("job-over-estimate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, LP_TYPE_JOB);
+
+  /**
+   * LmJobWatcher::job-guard-warning:
+   * @job: a running job whose budget guard began to count down to a cancel
+   */
+  signals[JOB_GUARD_WARNING] =
+    g_signal_new ("job-guard-warning", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, LP_TYPE_JOB);
 }
 
 static void
@@ -191,6 +245,7 @@ lm_job_watcher_init (LmJobWatcher *self)
 {
   self->cancellable = g_cancellable_new ();
   self->watched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->guard_warned = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   self->poll_seconds = LM_JOB_WATCHER_POLL_SECONDS;
 }
 

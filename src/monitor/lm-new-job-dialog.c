@@ -171,6 +171,8 @@ struct _LmNewJobDialog
   AdwComboRow   *gpu_row;
   AdwComboRow   *pricing_row;
   GtkSpinButton *steps_spin;
+  AdwExpanderRow *guard_row;
+  GtkSpinButton *guard_spin;
   GtkSpinButton *epochs_spin;
   AdwActionRow  *estimate_row;
   GtkBox        *content_box;
@@ -464,6 +466,18 @@ build_request (LmNewJobDialog  *self,
   json_object_set_string_member (request, "preset", selected_preset (self)->id);
   json_object_set_string_member (request, "provider", page->name);
   json_object_set_object_member (request, "config", g_steal_pointer (&config));
+
+  /* The rest of the guard's rules are on the Job page, once it runs. */
+  if (adw_expander_row_get_enable_expansion (self->guard_row))
+    {
+      JsonObject *guard = json_object_new ();
+      JsonObject *projected = json_object_new ();
+
+      json_object_set_double_member (projected, "percent_over_estimate",
+                                     gtk_spin_button_get_value (self->guard_spin));
+      json_object_set_object_member (guard, "projected", projected);
+      json_object_set_object_member (request, "guard", guard);
+    }
 
   *culprit = NULL;
   return g_steal_pointer (&request);
@@ -808,6 +822,8 @@ lm_new_job_dialog_class_init (LmNewJobDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, steps_spin);
   gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, epochs_spin);
   gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, estimate_row);
+  gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, guard_row);
+  gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, guard_spin);
   gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, content_box);
   gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, provider_row);
   gtk_widget_class_bind_template_child (widget_class, LmNewJobDialog, create_button);
